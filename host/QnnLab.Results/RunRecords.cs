@@ -1,0 +1,37 @@
+namespace QnnLab.Results;
+
+/// <summary>What a run is: set once when it starts, read back to resume or report it.</summary>
+public sealed record RunInfo
+{
+    public long Id { get; init; }
+    public required string Kind { get; init; }          // "hil", "eval", ...
+    public required string Board { get; init; }          // "sim", "qemu", "/dev/ttyACM0", "host"
+    public required string Model { get; init; }          // model file as the user gave it
+    public string ModelHash { get; init; } = "";
+    public required string Data { get; init; }           // data spec
+    public string Precision { get; init; } = "";
+    public string Squeeze { get; init; } = "";           // e.g. "bits=5,median=2", empty when off
+    public int Total { get; init; }                      // inputs the run will process
+    public string TimingUnit { get; init; } = "";        // "cycles", "instructions", "ns"
+    public string Status { get; init; } = "running";     // running, done, failed, cancelled
+    public string Created { get; init; } = "";
+    public string BoardInfoJson { get; init; } = "{}";   // what the board reported at handshake
+}
+
+/// <summary>One input's outcome. Timings are in the run's <see cref="RunInfo.TimingUnit"/>; -1 = not measured.</summary>
+public sealed record InputResult
+{
+    public required int Index { get; init; }
+    public required int Label { get; init; }
+    public int HostPrediction { get; init; } = -1;
+    public required int BoardPrediction { get; init; }
+    public byte[] Logits { get; init; } = [];            // raw quantized logits as the board sent them
+    public long SqueezeTime { get; init; } = -1;
+    public long InferenceTime { get; init; } = -1;
+    public long TotalTime { get; init; } = -1;
+    public bool? Flagged { get; init; }                  // Feature Squeezing detector verdict, if enabled
+    public int? DetectorScore { get; init; }
+}
+
+/// <summary>Link traffic of a run, accumulated across resumes.</summary>
+public sealed record LinkStats(long PayloadBytes, long WireBytes, double Seconds, long Baud, long Retries, long Resets);
