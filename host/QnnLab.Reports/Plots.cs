@@ -1,0 +1,83 @@
+using QnnLab.Results;
+using ScottPlot;
+
+namespace QnnLab.Reports;
+
+/// <summary>PNG plots with ScottPlot.</summary>
+public static class Plots
+{
+    private const int Width = 800;
+    private const int Height = 500;
+
+    public static IEnumerable<string> WriteRunPlots(string dir, string prefix, RunSummary s, IReadOnlyList<InputResult> results, string[]? classNames)
+    {
+        string unit = s.Run.TimingUnit;
+        foreach ((string stage, Func<InputResult, long> sel) in new (string, Func<InputResult, long>)[]
+                 { ("squeeze", r => r.SqueezeTime), ("inference", r => r.InferenceTime), ("total", r => r.TotalTime) })
+        {
+            double[] v = results.Select(sel).Where(x => x >= 0).Select(x => (double)x).ToArray();
+            if (v.Length == 0)
+            {
+                continue;
+            }
+            string path = Path.Combine(dir, $"{prefix}-latency-{stage}.png");
+            Histogram(v, $"{stage} latency, run {s.Run.Id} ({s.Run.Board})", $"{stage} ({unit})", path);
+            yield return path;
+        }
+
+        LatencyStats? sq = s.Stage("squeeze");
+        LatencyStats? inf = s.Stage("inference");
+        if (sq is not null && inf is not null && inf.Median > 0)
+        {
+            string path = Path.Combine(dir, $"{prefix}-squeeze-overhead.png");
+            var plt = new Plot();
+            plt.Add.Bars(new double[] { inf.Median, sq.Median });
+            plt.Axes.Bottom.SetTicks([0, 1], ["inference", $"squeeze (+{100 * sq.Median / inf.Median:F1} %)"]);
+            plt.Title($"Feature Squeezing overhead ({s.Run.Squeeze}), median {unit}");
+            plt.YLabel(unit);
+            plt.Axes.Margins(bottom: 0);
+            plt.SavePng(path, Width, Height);
+            yield return path;
+        }
+
+        if (s.PerClassTotal.Length > 0)
+        {
+            string path = Path.Combine(dir, $"{prefix}-accuracy-per-class.png");
+            double[] acc = s.PerClassTotal.Select((t, c) => t == 0 ? 0 : 100.0 * s.PerClassCorrect[c] / t).ToArray();
+            var plt = new Plot();
+            plt.Add.Bars(acc);
+            double[] pos = Enumerable.Range(0, acc.Length).Select(i => (double)i).ToArray();
+            string[] labels = pos.Select(p => classNames is not null && (int)p < classNames.Length ? classNames[(int)p] : ((int)p).ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            plt.Axes.Bottom.SetTicks(pos, labels);
+            plt.Title($"Board accuracy per class, run {s.Run.Id}");
+            plt.YLabel("accuracy (%)");
+            plt.Axes.SetLimitsY(0, 105);
+            plt.SavePng(path, Width, Height);
+            yield return path;
+        }
+    }
+
+    public static void Histogram(double[] values, string title, string xLabel, string path)
+    {
+        var plt = new Plot();
+        double min = values.Min();
+        double max = values.Max();
+        if (max <= min)
+        {
+            max = min + 1;
+        }
+        var hist = ScottPlot.Statistics.Histogram.WithBinCount(Math.Clamp(values.Length / 5, 5, 50), min, max);
+        hist.AddRange(values);
+        double width = hist.FirstBinSize;
+        var bars = plt.Add.Bars(hist.Bins.Select(b => b + width / 2).ToArray(), hist.Counts);
+        foreach (Bar bar in bars.Bars)
+        {
+            bar.Size = width; // bars touch, as a histogram's should
+        }
+        plt.Title(title);
+        plt.XLabel(xLabel);
+        plt.YLabel("inputs");
+        plt.Axes.Margins(bottom: 0);
+        plt.SavePng(path, Width, Height);
+    }
+}
