@@ -19,14 +19,17 @@ public static class QnnDevice
     public const int MaxMedianSize = 5;
 
     /// <summary>Initializes the device core (cycle counter, protocol engine, no model). Call once at start-up.</summary>
+    /// <remarks>Also queues the protocol's BOOT frame, so the host learns of the (re)start once the app pumps the port.</remarks>
     /// <exception cref="InvalidOperationException">The core failed to start; the message carries its status code.</exception>
     public static void Initialize()
     {
         Check(NativeInitialize(), "initialize");
     }
 
-    /// <summary>Copies a model blob into the device core's RAM and makes it the active model.</summary>
-    /// <param name="blob">The blob, as exported by the host (qnnlab export-blob); must fit the core's blob area.</param>
+    /// <summary>
+    /// Stores a model blob in the board's upload area (as the protocol's UPLOAD does) and selects it.
+    /// </summary>
+    /// <param name="blob">The blob, as the host exports it; must fit the board's upload area.</param>
     /// <exception cref="ArgumentNullException"><paramref name="blob"/> is null.</exception>
     /// <exception cref="ArgumentException">The blob is empty.</exception>
     /// <exception cref="InvalidOperationException">The core rejected the blob (status code in the message).</exception>
@@ -44,8 +47,9 @@ public static class QnnDevice
     }
 
     /// <summary>
-    /// Makes the blob stored in flash at <paramref name="address"/> the active model, in place
-    /// (execute-in-place: weights are read from flash, only the arena is in RAM).
+    /// Selects the model whose blob is stored in flash at <paramref name="address"/> (the board's model
+    /// region, flashed with the nanoCLR image): the interop hashes those bytes (SHA-256) and selects the
+    /// model with that hash among those the board lists. Weights stay in flash; only the arena is in RAM.
     /// </summary>
     /// <param name="address">Flash address of the blob's first byte (the board's model region, see the target's README).</param>
     /// <param name="length">Blob size in bytes.</param>
@@ -89,7 +93,7 @@ public static class QnnDevice
             throw new ArgumentNullException(nameof(logits));
         }
         int label = NativeInfer(pixels, pixels.Length, logits);
-        Check(label < 0 ? -label : QnnStatus.Ok, "infer");
+        Check(label, "infer");
         return label;
     }
 
@@ -98,17 +102,15 @@ public static class QnnDevice
     /// the detector that flags an input when the largest L1 distance between the softmax of the
     /// original and of a squeezed input exceeds a threshold.
     /// </summary>
-    /// <param name="bitDepth">Bits kept per pixel, 1..8; 0 turns bit-depth squeezing off. Without the detector the
-    /// label comes from the squeezed input (bit depth first when both squeezers are set); with it, from the original.</param>
+    /// <param name="bitDepth">Bits kept per pixel, 1..7; 0 turns bit-depth squeezing off. Without the detector the
+    /// label comes from the squeezed input; with it, from the original (shared/protocol/SPEC.md, SET_SQUEEZE).</param>
     /// <param name="medianSize">Median window side, 2..<see cref="MaxMedianSize"/>; 0 turns it off (scipy's conventions for even windows).</param>
-    /// <param name="threshold">Detector threshold on the L1 distance between softmax outputs, in [0, 2]; 0 turns the
-    /// detector off. The core compares raw quantized outputs, so the interop scales it by the softmax output
-    /// scale (256 for int8, 32768 for int16 outputs).</param>
+    /// <param name="threshold">Detector threshold on the L1 distance between softmax outputs, in [0, 2]; 0 turns the detector off.</param>
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of its range.</exception>
     /// <exception cref="InvalidOperationException">The core refused the configuration.</exception>
     public static void ConfigureSqueezing(int bitDepth, int medianSize, float threshold)
     {
-        if (bitDepth < 0 || bitDepth > 8)
+        if (bitDepth < 0 || bitDepth > 7)
         {
             throw new ArgumentOutOfRangeException(nameof(bitDepth));
         }
@@ -124,19 +126,19 @@ public static class QnnDevice
         Check(NativeConfigureSqueezing(bitDepth, medianSize, threshold), "configure squeezing");
     }
 
-    /// <summary>The detector score of the last <see cref="Infer"/> (largest softmax L1 distance), or -1 when the detector is off.</summary>
+    /// <summary>The detector score of the last <see cref="Infer"/> (largest softmax L1 distance), 0 when the detector is off.</summary>
     public static float LastDetectorScore
     {
         get { return NativeLastDetectorScore(); }
     }
 
-    /// <summary>The free-running DWT cycle counter (wraps every 2^32 cycles, ~39 s at 110 MHz).</summary>
+    /// <summary>The free-running cycle counter the core times with (<c>qnn_platform_cycles</c>: DWT, wraps every 2^32 cycles, ~39 s at 110 MHz).</summary>
     public static uint CycleCounter
     {
         get { return NativeCycleCounter(); }
     }
 
-    /// <summary>Copies the cycle counts of the last <see cref="Infer"/>, one per <see cref="QnnStage"/> index.</summary>
+    /// <summary>Copies the cycle counts of the last <see cref="Infer"/>, one per <see cref="QnnStage"/> index (truncated to 32 bits).</summary>
     /// <param name="cycles">Receives the counts; at least <see cref="QnnStage.Count"/> long.</param>
     /// <exception cref="ArgumentNullException"><paramref name="cycles"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="cycles"/> is too short.</exception>
@@ -173,7 +175,7 @@ public static class QnnDevice
             throw new ArgumentException("count outside the buffer", nameof(count));
         }
         int consumed = NativeProtocolFeed(rx, count);
-        Check(consumed < 0 ? -consumed : QnnStatus.Ok, "protocol feed");
+        Check(consumed, "protocol feed");
         return consumed;
     }
 
@@ -188,13 +190,13 @@ public static class QnnDevice
             throw new ArgumentNullException(nameof(tx));
         }
         int produced = NativeProtocolPoll(tx);
-        Check(produced < 0 ? -produced : QnnStatus.Ok, "protocol poll");
+        Check(produced, "protocol poll");
         return produced;
     }
 
     private static void Check(int status, string operation)
     {
-        if (status != QnnStatus.Ok)
+        if (status < QnnStatus.Ok)
         {
             // nanoFramework's exceptions carry no code property: the code goes into the message, parseable after "QNN".
             throw new InvalidOperationException("QNN " + status.ToString() + ": " + operation + " failed (" + QnnStatus.Describe(status) + ")");

@@ -1,23 +1,36 @@
 namespace QnnLab.Nano;
 
-/// <summary>Shape facts of the model the device core has loaded, as read by <see cref="QnnDevice.GetModelInfo"/>.</summary>
+/// <summary>The selected model as the executor describes it (<c>qnn_model_desc_t</c>), read by <see cref="QnnDevice.GetModelInfo"/>.</summary>
 public sealed class QnnModelInfo
 {
     /// <summary>Number of ints the native call fills; also the order of the fields below.</summary>
-    internal const int FieldCount = 6;
+    internal const int FieldCount = 7;
 
     internal QnnModelInfo(int[] fields)
     {
-        InputBytes = fields[0];
-        OutputCount = fields[1];
-        ActivationBits = fields[2];
-        OperatorCount = fields[3];
-        ArenaBytes = fields[4];
-        BlobBytes = fields[5];
+        Height = fields[0];
+        Width = fields[1];
+        Channels = fields[2];
+        OutputCount = fields[3];
+        ActivationBits = fields[4] == 2 ? 16 : 8;
+        InputElementBytes = fields[5];
+        BlobBytes = fields[6];
     }
 
+    /// <summary>Input height in pixels.</summary>
+    public int Height { get; }
+
+    /// <summary>Input width in pixels.</summary>
+    public int Width { get; }
+
+    /// <summary>Input channels (3 for RGB).</summary>
+    public int Channels { get; }
+
     /// <summary>Pixels one inference takes (height x width x channels, one byte each).</summary>
-    public int InputBytes { get; }
+    public int InputBytes
+    {
+        get { return Height * Width * Channels; }
+    }
 
     /// <summary>Number of logits (classes) one inference produces.</summary>
     public int OutputCount { get; }
@@ -25,11 +38,8 @@ public sealed class QnnModelInfo
     /// <summary>Activation width: 8 for int8 models, 16 for 16x8 models.</summary>
     public int ActivationBits { get; }
 
-    /// <summary>Operators in the model's execution plan.</summary>
-    public int OperatorCount { get; }
-
-    /// <summary>Tensor arena bytes the model needs.</summary>
-    public int ArenaBytes { get; }
+    /// <summary>Bytes per element of the model's quantized input tensor (1 or 2).</summary>
+    public int InputElementBytes { get; }
 
     /// <summary>Size of the model blob in bytes.</summary>
     public int BlobBytes { get; }
