@@ -105,11 +105,16 @@ public sealed class CoffeeClassMap
     public static readonly string[] StressNames = ["healthy", "miner", "rust", "phoma", "cercospora", "mixed"];
 
     /// <summary>
-    /// The paper's 4-class coffee model. Provisional (not yet measured against the model): the paper's
-    /// pipeline is Keras flow_from_directory over class folders, which numbers classes by sorted folder
-    /// name; this guess drops cercospora and orders healthy, miner, phoma, rust.
+    /// The paper's 4-class coffee model: model classes 0..3 are healthy, miner, rust, phoma (stress order);
+    /// cercospora (and class 5) are dropped. Found by running paper-models/vanilla/coffee_cnn_int8.tflite on
+    /// the host integer engine over all 1,747 leaves of dataset-full.csv (224x224) and scoring every
+    /// injective assignment of the 4 model classes to 4 of the 5 stress classes: this one scores
+    /// 1486/1538 = 96.6 % with nearest resizing (96.7 % bilinear), the paper's ~97 %; the next best,
+    /// cercospora in rust's place, scores 90.6 %. Cercospora leaves are predicted mostly as rust or miner,
+    /// i.e. the model never saw that class. (The set includes the paper's training images; its test split
+    /// is not published.)
     /// </summary>
-    public static CoffeeClassMap Default { get; } = new([0, 1, 3, 2, Drop, Drop], ["healthy", "miner", "phoma", "rust"]);
+    public static CoffeeClassMap Default { get; } = new([0, 1, 2, 3, Drop, Drop], ["healthy", "miner", "rust", "phoma"]);
 
     /// <summary>All five stress classes as themselves (class 5 dropped).</summary>
     public static CoffeeClassMap AllStresses { get; } = new([0, 1, 2, 3, 4, Drop], ["healthy", "miner", "rust", "phoma", "cercospora"]);

@@ -56,6 +56,19 @@ public sealed class CoffeeLeafTests
     }
 
     [TestMethod]
+    public void DefaultMapIsThePaperModelsFourClasses()
+    {
+        string dir = TestData.Require("coffee-leaf");
+        ImageSet set = DataSpec.Load($"coffee:{dir}");
+        // dataset.csv less its 147 cercospora leaves; model classes in stress order.
+        Assert.AreEqual(1685 - 147, set.Count);
+        CollectionAssert.AreEqual(new[] { "healthy", "miner", "rust", "phoma" }, set.ClassNames);
+        CollectionAssert.AreEqual(new[] { 272, 387, 531, 348 }, MlperfSamplesTests.Histogram(set, 4));
+        Assert.AreEqual((224, 224, 3), (set.Height, set.Width, set.Channels));
+        Assert.AreEqual("0,1,2,3,drop,drop", CoffeeClassMap.Default.ToString());
+    }
+
+    [TestMethod]
     public void ClassMapDropsAndRenumbers()
     {
         string dir = TestData.TempDir();
