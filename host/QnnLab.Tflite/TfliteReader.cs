@@ -225,6 +225,15 @@ public static class TfliteReader
                 throw c.Error($"{what} '{name}' has shape [{string.Join(",", shape)}]; dynamic dimensions are not supported");
             }
         }
+        long bytes = Tensor.SizeOf(type);
+        foreach (int d in shape)
+        {
+            bytes *= Math.Max(d, 1);
+            if (bytes > int.MaxValue)
+            {
+                throw c.Error($"{what} '{name}' has shape [{string.Join(",", shape)}], over 2 GiB");
+            }
+        }
         if (t.Has(S.Tensor.Sparsity))
         {
             throw c.Error($"{what} '{name}' is sparse, which is not supported");

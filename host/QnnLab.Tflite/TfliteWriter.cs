@@ -16,7 +16,7 @@ public static class TfliteWriter
     public static byte[] ToBytes(QnnModel model) => ToBytes(model, WriterHooks.None);
 
     /// <summary>Test hooks: substitute operator or tensor type codes, or keep constant data outside the flatbuffer.</summary>
-    internal sealed record WriterHooks(Func<OpKind, int>? BuiltinCode = null, Func<ElementType, sbyte>? TypeCode = null, bool ExternalBuffers = false)
+    internal sealed record WriterHooks(Func<OpKind, int>? BuiltinCode = null, Func<ElementType, sbyte?>? TypeCode = null, bool ExternalBuffers = false)
     {
         public static readonly WriterHooks None = new();
     }
