@@ -1,0 +1,82 @@
+/* Feature Squeezing vs hand-computed scipy.ndimage.median_filter(mode='reflect') results and the
+ * EvadeML float formula. scipy (ni_filters.c): window offsets -(k/2) .. k-1-k/2, rank = k*k/2. */
+#include <math.h>
+#include <string.h>
+
+#include "qnn/qnn_squeeze.h"
+#include "test_harness.h"
+
+static const uint8_t img[9] = {1, 5, 9, 7, 3, 2, 4, 8, 6};
+
+TEST(median_2x2_reflect_upper_middle)
+{
+    /* window rows/cols {y-1, y} with -1 -> 0; e.g. (1,1): {1,5,7,3} -> 1 3 [5] 7 = 5;
+     * (2,2): {3,2,8,6} -> 2 3 [6] 8 = 6; (0,1): {1,5,1,5} -> 1 1 [5] 5 = 5 */
+    const uint8_t expected[9] = {1, 5, 9, 7, 5, 5, 7, 7, 6};
+    uint8_t out[9];
+    qnn_median_filter(img, 3, 3, 1, 2, out);
+    for (int i = 0; i < 9; ++i) {
+        EXPECT_EQ(out[i], expected[i]);
+    }
+}
+
+TEST(median_3x3_reflect)
+{
+    /* reflect repeats the edge: (0,0) window {1,1,5, 1,1,5, 7,7,3} -> rank 4 of sorted = 3;
+     * (0,1): {1,5,9,1,5,9,7,3,2} -> 5; (0,2): {5,9,9,5,9,9,3,2,2} -> 5; (1,0): {1,1,5,7,7,3,4,4,8} -> 4;
+     * (1,1): 1..9 -> 5; (1,2): {5,9,9,3,2,2,8,6,6} -> 6; (2,0): {7,7,3,4,4,8,4,4,8} -> 4;
+     * (2,1): {7,3,2,4,8,6,4,8,6} -> 6; (2,2): {3,2,2,8,6,6,8,6,6} -> 6 */
+    const uint8_t expected[9] = {3, 5, 5, 4, 5, 6, 4, 6, 6};
+    uint8_t out[9];
+    qnn_median_filter(img, 3, 3, 1, 3, out);
+    for (int i = 0; i < 9; ++i) {
+        EXPECT_EQ(out[i], expected[i]);
+    }
+}
+
+TEST(median_is_per_channel)
+{
+    /* channel 0 constant 100, channel 1 the test image: channels must not mix */
+    uint8_t rgb[18], out[18];
+    for (int i = 0; i < 9; ++i) {
+        rgb[2 * i] = 100;
+        rgb[2 * i + 1] = img[i];
+    }
+    qnn_median_filter(rgb, 3, 3, 2, 3, out);
+    const uint8_t expected[9] = {3, 5, 5, 4, 5, 6, 4, 6, 6};
+    for (int i = 0; i < 9; ++i) {
+        EXPECT_EQ(out[2 * i], 100);
+        EXPECT_EQ(out[2 * i + 1], expected[i]);
+    }
+}
+
+TEST(median_window_larger_than_image)
+{
+    /* 1x2 image, 5x5 window: reflect of [a b] is ... b a | a b | b a ...: columns x-2..x+2 for x=0
+     * are b a a b b -> with 5 identical rows: {a x10, b x15} sorted, rank 12 -> b */
+    const uint8_t two[2] = {10, 20};
+    uint8_t out[2];
+    qnn_median_filter(two, 1, 2, 1, 5, out);
+    EXPECT_EQ(out[0], 20);
+    EXPECT_EQ(out[1], 10); /* x=1: columns -1..3 -> a a b b a: {a x15, b x10} -> a */
+}
+
+TEST(bit_depth_matches_float_formula)
+{
+    /* EvadeML: rint(x * L) / L with x = p / 255; rint is round-half-even, ties never occur */
+    for (unsigned bits = 1; bits <= 8; ++bits) {
+        double levels = (double)((1u << bits) - 1u);
+        for (int p = 0; p < 256; ++p) {
+            double y = (double)p / 255.0 * levels;
+            long k = lrint(y);
+            EXPECT_TRUE(fabs(fabs(y - floor(y)) - 0.5) > 1e-6); /* no ties */
+            EXPECT_EQ(qnn_bit_depth_level((uint8_t)p, bits), k);
+        }
+    }
+    uint8_t px[4] = {0, 127, 128, 255}, lv[4];
+    qnn_squeeze_bit_depth(px, 4, 1, lv);
+    EXPECT_EQ(lv[0], 0);
+    EXPECT_EQ(lv[1], 0); /* 127/255 = 0.498 -> 0 */
+    EXPECT_EQ(lv[2], 1); /* 0.502 -> 1 */
+    EXPECT_EQ(lv[3], 1);
+}
