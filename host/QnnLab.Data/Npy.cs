@@ -160,15 +160,15 @@ public static class NpyReader
         int pos = 1;
         while (true)
         {
-            SkipSpace(h, ref pos);
+            SkipSpace(h, ref pos, source);
             if (h[pos] == '}')
             {
                 break;
             }
             string key = ReadQuoted(h, ref pos, source);
-            SkipSpace(h, ref pos);
+            SkipSpace(h, ref pos, source);
             Expect(h, ref pos, ':', source);
-            SkipSpace(h, ref pos);
+            SkipSpace(h, ref pos, source);
             switch (key)
             {
                 case "descr":
@@ -183,7 +183,7 @@ public static class NpyReader
                 default:
                     throw new InvalidDataException($"{source}: bad npy header (unexpected key '{key}')");
             }
-            SkipSpace(h, ref pos);
+            SkipSpace(h, ref pos, source);
             if (h[pos] == ',')
             {
                 pos++;
@@ -200,7 +200,7 @@ public static class NpyReader
         return (descr, fortran.Value, shape);
     }
 
-    private static void SkipSpace(string h, ref int pos)
+    private static void SkipSpace(string h, ref int pos, string source)
     {
         while (pos < h.Length && char.IsWhiteSpace(h[pos]))
         {
@@ -208,7 +208,7 @@ public static class NpyReader
         }
         if (pos >= h.Length)
         {
-            throw new InvalidDataException("bad npy header (ends early)");
+            throw new InvalidDataException($"{source}: bad npy header (ends early)");
         }
     }
 
