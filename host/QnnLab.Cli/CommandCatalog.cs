@@ -7,6 +7,8 @@ public static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
+        yield return InfoCommand.Create();
+        yield return EvalCommand.Create();
         yield return VersionCommand.Create();
     }
 }

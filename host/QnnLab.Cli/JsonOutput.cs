@@ -1,0 +1,11 @@
+using System.Text.Json;
+
+namespace QnnLab.Cli;
+
+/// <summary>The one-object JSON line that --json prints last on stdout.</summary>
+public static class JsonOutput
+{
+    private static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
+
+    public static void Print(object value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Options));
+}
