@@ -25,7 +25,9 @@ if(QNN_CMSIS_NN_DIR)
   add_library(cmsis_nn STATIC ${_cmsis_sources})
   target_include_directories(cmsis_nn PUBLIC ${QNN_CMSIS_NN_DIR}/Include)
   # Upstream code, upstream warnings: not ours to -Werror. Double rounding (TFLM) is its default.
-  target_compile_options(cmsis_nn PRIVATE -w -O2)
+  # Not sanitized: it also goes into the shared library that a .NET process loads.
+  set_property(TARGET cmsis_nn PROPERTY COMPILE_OPTIONS -w -O2)
+  set_property(TARGET cmsis_nn PROPERTY POSITION_INDEPENDENT_CODE ON)
   set(QNN_HAVE_CMSIS_NN ON)
   message(STATUS "qnn: kernel backend cmsis-nn from ${QNN_CMSIS_NN_DIR}")
 else()
