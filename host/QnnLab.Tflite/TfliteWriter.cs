@@ -417,6 +417,13 @@ public static class TfliteWriter
             case OpKind.Reshape:
                 {
                     ReshapeOptions o = op.OptionsAs<ReshapeOptions>();
+                    // Like the converter: no options when a constant shape input already says the same.
+                    if (op.Inputs.Length > 1 && op.Inputs[1] >= 0
+                        && model.Tensors[op.Inputs[1]] is { Type: ElementType.Int32, Data: not null } shapeTensor
+                        && shapeTensor.DataAs<int>().SequenceEqual(o.NewShape))
+                    {
+                        return (0, 0);
+                    }
                     VectorOffset shape = IntVector(b, o.NewShape);
                     b.StartTable(S.ReshapeOptions.FieldCount);
                     b.AddOffset(S.ReshapeOptions.NewShape, shape.Value, 0);

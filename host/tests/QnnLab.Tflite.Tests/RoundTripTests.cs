@@ -47,6 +47,28 @@ public sealed class RoundTripTests
     }
 
     [TestMethod]
+    public void Reshape_WithoutAShapeInput_OrWithADifferentOne_KeepsItsNewShape()
+    {
+        foreach (bool withShapeInput in new[] { false, true })
+        {
+            var m = new QnnModel { Name = "reshape" };
+            int x = m.AddTensor(new Tensor("x", ElementType.Int8, [1, 2, 2, 3], QuantParams.PerTensor(0.5f, 1)));
+            int y = m.AddTensor(new Tensor("y", ElementType.Int8, [1, 12], QuantParams.PerTensor(0.5f, 1)));
+            int[] inputs = [x];
+            if (withShapeInput)
+            {
+                // A shape input that differs from the options (e.g. [1, -1]): both must survive.
+                inputs = [x, m.AddTensor(Tensor.FromArray("shape", ElementType.Int32, [2], new[] { 1, -1 }))];
+            }
+            m.Operators.Add(new Operator(OpKind.Reshape, inputs, [y], new ReshapeOptions([1, 12])));
+            m.Inputs = [x];
+            m.Outputs = [y];
+            m.Preprocessing = TfliteReader.InferPreprocessing(m.InputTensor);
+            ModelAssert.Same(m, TfliteReader.Read(TfliteWriter.ToBytes(m), "reshape.tflite"));
+        }
+    }
+
+    [TestMethod]
     public void QuantizeOperator_RoundTrips()
     {
         var m = new QnnModel { Name = "q" };
