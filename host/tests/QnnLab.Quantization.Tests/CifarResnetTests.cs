@@ -2,6 +2,7 @@ using QnnLab.Data;
 using QnnLab.Keras;
 using QnnLab.Model;
 using QnnLab.TestSupport;
+using QnnLab.Tflite;
 
 namespace QnnLab.Quantization.Tests;
 
@@ -84,5 +85,77 @@ public sealed class CifarResnetTests
         {
             Assert.AreEqual((1f / 32767f, 0L), (input.Scale, input.ZeroPoint));
         }
+    }
+
+    /// <summary>
+    /// Our parameters against the paper's converter-made model, operator by operator (matched by kind,
+    /// shapes and weight bytes, since the converter orders the shortcut convs differently).
+    /// </summary>
+    [TestMethod]
+    [DataRow(Precision.Int8, "paper-models/vanilla/cifar_resnet_int8.tflite")]
+    [DataRow(Precision.Int16, "paper-models/vanilla/cifar_resnet_int16.tflite")]
+    public void ParametersMatchThePapersTfliteModel(Precision precision, string paperFile)
+    {
+        QnnModel paper = TfliteReader.Read(TestData.Require(paperFile));
+        QnnModel ours;
+        lock (Gate)
+        {
+            ours = PostTrainingQuantizer.Quantize(FloatModel, Ranges, precision);
+        }
+        // Round trip through the TFLite writer: what we hand to TFLM is what we compare.
+        string tmp = Path.Combine(TestData.TempDir(), "ours.tflite");
+        TfliteWriter.Write(ours, tmp);
+        ours = TfliteReader.Read(tmp, FloatModel.Preprocessing);
+        Assert.AreEqual(paper.Operators.Count, ours.Operators.Count);
+        AssertSameParams(paper.InputTensor.Quant!, ours.InputTensor.Quant!, 0, "input");
+
+        var unmatched = paper.Operators.ToList();
+        int weightBytes = 0, equalWeightBytes = 0;
+        double worstScale = 0;
+        foreach (Operator op in ours.Operators)
+        {
+            Operator match = unmatched
+                .Where(p => p.Kind == op.Kind && paper.Tensors[p.Inputs[0]].Shape.SequenceEqual(ours.Tensors[op.Inputs[0]].Shape)
+                    && paper.Tensors[p.Outputs[0]].Shape.SequenceEqual(ours.Tensors[op.Outputs[0]].Shape)
+                    && (op.Inputs.Length < 2 || paper.Tensors[p.Inputs[1]].Shape.SequenceEqual(ours.Tensors[op.Inputs[1]].Shape)))
+                .OrderByDescending(p => op.Inputs.Length < 2 || ours.Tensors[op.Inputs[1]].Data is null ? 0
+                    : ours.Tensors[op.Inputs[1]].Data!.Zip(paper.Tensors[p.Inputs[1]].Data!).Count(b => b.First == b.Second))
+                .First();
+            unmatched.Remove(match);
+            worstScale = Math.Max(worstScale, AssertSameParams(paper.Tensors[match.Outputs[0]].Quant!, ours.Tensors[op.Outputs[0]].Quant!, 1e-5, $"{op.Kind} output"));
+            if (op.Kind is OpKind.Conv2D or OpKind.DepthwiseConv2D or OpKind.FullyConnected)
+            {
+                Tensor ow = ours.Tensors[op.Inputs[1]], pw = paper.Tensors[match.Inputs[1]];
+                worstScale = Math.Max(worstScale, AssertSameParams(pw.Quant!, ow.Quant!, 1e-6, $"{op.Kind} weights"));
+                weightBytes += ow.Data!.Length;
+                equalWeightBytes += ow.Data.Zip(pw.Data!).Count(b => b.First == b.Second);
+                Tensor ob = ours.Tensors[op.Inputs[2]], pb = paper.Tensors[match.Inputs[2]];
+                Assert.AreEqual(pb.Type, ob.Type);
+                long[] ov = ob.Type == ElementType.Int64 ? ob.DataAs<long>().ToArray() : ob.DataAs<int>().ToArray().Select(v => (long)v).ToArray();
+                long[] pv = pb.Type == ElementType.Int64 ? pb.DataAs<long>().ToArray() : pb.DataAs<int>().ToArray().Select(v => (long)v).ToArray();
+                for (int i = 0; i < ov.Length; i++)
+                {
+                    // Folded batch norms differ from TensorFlow's in the last bit, so biases may differ by a unit or so.
+                    Assert.AreEqual(pv[i], ov[i], Math.Max(2, Math.Abs(pv[i]) * 1e-5), $"{op.Kind} bias {i}");
+                }
+            }
+        }
+        double equal = 100.0 * equalWeightBytes / weightBytes;
+        Console.WriteLine($"{precision}: {equal:F2} % of {weightBytes} weight bytes identical to the paper's, worst relative scale difference {worstScale:E1}");
+        Assert.IsTrue(equal >= 99.0, $"only {equal:F2} % of weight bytes match");
+    }
+
+    private static double AssertSameParams(QuantParams expected, QuantParams actual, double relative, string what)
+    {
+        Assert.AreEqual(expected.Scales.Length, actual.Scales.Length, what);
+        CollectionAssert.AreEqual(expected.ZeroPoints, actual.ZeroPoints, what);
+        double worst = 0;
+        for (int i = 0; i < expected.Scales.Length; i++)
+        {
+            double diff = Math.Abs(expected.Scales[i] - actual.Scales[i]) / expected.Scales[i];
+            worst = Math.Max(worst, diff);
+            Assert.IsTrue(diff <= relative, $"{what} scale {i}: {actual.Scales[i]:G9} vs the paper's {expected.Scales[i]:G9}");
+        }
+        return worst;
     }
 }
