@@ -78,6 +78,7 @@ enum {
     QNN_ST_EXECUTOR = 16,
     QNN_ST_NOT_CACHED = 17,
     QNN_ST_NO_UPLOAD = 18,
+    QNN_ST_NOT_STAGED = 19,
 };
 
 /* STATS counters, in wire order. */

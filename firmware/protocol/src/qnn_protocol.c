@@ -220,7 +220,11 @@ static uint8_t resolve_input(qnn_proto_t *p, const qnn_model_desc_t *m, int is_t
     if (!stage || cap < need) {
         return QNN_ST_NOT_SUPPORTED;
     }
+    if (p->staged_bytes < offset) {
+        return QNN_ST_NOT_STAGED; /* e.g. the board reset after the chunks were acknowledged */
+    }
     memcpy(stage + offset, data, dlen);
+    p->staged_bytes = 0; /* the next staged input must be staged again */
     *input = stage;
     return QNN_ST_OK;
 }
@@ -691,7 +695,11 @@ static void handle_frame(qnn_proto_t *p, const qnn_frame_header_t *h, const uint
         w.n = 0; /* error answers carry no payload except where the spec says */
     }
     size_t raw_len = send_frame(p, rtype, 0, st, h->seq, w.n);
-    remember(p, h->seq, h->type, raw_len);
+    if (st == QNN_ST_OK) {
+        /* A refused request changed nothing, so a repeat may run again; and it must, when the refusal
+         * depended on state the host restores after a reset (NO_MODEL before the model is re-selected). */
+        remember(p, h->seq, h->type, raw_len);
+    }
     if (new_baud) {
         p->dev->set_baud(p->dev->ctx, new_baud);
     }

@@ -322,6 +322,10 @@ TEST(staged_int16_tensor_input_spanning_many_frames)
     /* a tail that does not complete the input exactly */
     n = infer_payload(pl, QNN_INFER_INPUT_TENSOR, 1, (uint32_t)off, image + off, total - off - 1);
     CHECK_EQ(request(QNN_MSG_INFER, seq++, pl, n)->h.status, QNN_ST_BAD_INPUT_SIZE);
+    /* the staged bytes were used once: running the tail again needs a new staging */
+    n = infer_payload(pl, QNN_INFER_INPUT_TENSOR, 1, (uint32_t)off, image + off, total - off);
+    CHECK_EQ(request(QNN_MSG_INFER, seq++, pl, n)->h.status, QNN_ST_NOT_STAGED);
+    CHECK_EQ(fake.inferences, 1);
     qnn_put_u32(pl, 60000);
     CHECK_EQ(request(QNN_MSG_INPUT_CHUNK, seq++, pl, 4 + 100)->h.status, QNN_ST_BAD_PAYLOAD);
 }
@@ -346,6 +350,20 @@ TEST(repeated_seq_is_answered_from_cache_without_second_inference)
     CHECK_EQ(proto.stats[QNN_STAT_REPLAYS], 1);
     /* same seq, different type: a new request (seq reuse after wrap-around) */
     CHECK_EQ(request(QNN_MSG_STATS, 7, NULL, 0)->h.status, QNN_ST_OK);
+}
+
+TEST(refusals_are_not_cached_so_a_repeat_runs_again)
+{
+    setup();
+    static uint8_t pl[8 + 3072];
+    make_image(3072, 11);
+    size_t n = infer_payload(pl, 0, 1, 0, image, 3072);
+    CHECK_EQ(request(QNN_MSG_INFER, 20, pl, n)->h.status, QNN_ST_NO_MODEL);
+    select_builtin(0, 21);
+    const got_frame_t *r = request(QNN_MSG_INFER, 20, pl, n);
+    CHECK_EQ(r->h.status, QNN_ST_OK);
+    CHECK_EQ(r->h.flags, 0);
+    CHECK_EQ(fake.inferences, 1);
 }
 
 TEST(cache_forgets_after_cache_entries_newer_requests)
@@ -683,6 +701,7 @@ static const test_case_t tests[] = {
     {"infer_batch_of_three_and_no_logits_flag", infer_batch_of_three_and_no_logits_flag},
     {"staged_int16_tensor_input_spanning_many_frames", staged_int16_tensor_input_spanning_many_frames},
     {"repeated_seq_is_answered_from_cache_without_second_inference", repeated_seq_is_answered_from_cache_without_second_inference},
+    {"refusals_are_not_cached_so_a_repeat_runs_again", refusals_are_not_cached_so_a_repeat_runs_again},
     {"cache_forgets_after_cache_entries_newer_requests", cache_forgets_after_cache_entries_newer_requests},
     {"answer_too_big_to_cache_replays_as_not_cached", answer_too_big_to_cache_replays_as_not_cached},
     {"each_malformed_frame_class_gets_a_nak_and_is_counted", each_malformed_frame_class_gets_a_nak_and_is_counted},
