@@ -590,10 +590,16 @@ public sealed class TorchModel : nn.Module<Tensor, Tensor>
         double scale = t.Quant.Scale;
         double zp = t.Quant.ZeroPoint;
         // round() is half-to-even; TFLite rounds half away from zero: sign(v)*floor(|v|+0.5).
-        Tensor v = x.detach() / scale;
-        Tensor q = (v.sign() * (v.abs() + 0.5).floor() + zp).clamp(lo, hi);
-        Tensor dq = (q - zp) * scale;
-        return x + (dq - x.detach());
+        // In-place steps: every temporary here is as large as the activation.
+        using Tensor v = x.detach() / scale;
+        using Tensor sign = v.sign();
+        Tensor dq = v.abs().add_(0.5).floor_().mul_(sign).add_(zp).clamp_(lo, hi).sub_(zp).mul_(scale);
+        if (!x.requires_grad)
+        {
+            return dq;
+        }
+        // Straight-through: the forward value of dq, the gradient of x.
+        return x + dq.sub_(x.detach());
     }
 
     // ---------------------------------------------------------------- write-back
