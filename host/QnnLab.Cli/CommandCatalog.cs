@@ -9,6 +9,8 @@ public static class CommandCatalog
     {
         yield return InfoCommand.Create();
         yield return EvalCommand.Create();
+        yield return QuantizeCommand.Create();
+        yield return BenchCommand.Create();
         yield return VersionCommand.Create();
     }
 }
