@@ -66,6 +66,7 @@ public sealed class CoffeeLeafTests
         CollectionAssert.AreEqual(new[] { 272, 387, 531, 348 }, MlperfSamplesTests.Histogram(set, 4));
         Assert.AreEqual((224, 224, 3), (set.Height, set.Width, set.Channels));
         Assert.AreEqual("0,1,2,3,drop,drop", CoffeeClassMap.Default.ToString());
+        Assert.AreEqual("0,1,1,1,1,drop", CoffeeClassMap.HealthyVsDiseased.ToString());
     }
 
     [TestMethod]
