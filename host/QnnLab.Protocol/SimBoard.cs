@@ -106,12 +106,12 @@ public sealed class SimBoard : IAsyncDisposable
     public static string Build(string repoRoot, string? buildDir = null)
     {
         buildDir ??= Path.Combine(repoRoot, "build", "sim");
-        Run("cmake", ["-S", Path.Combine(repoRoot, "firmware", "boards", "sim"), "-B", buildDir, "-DCMAKE_BUILD_TYPE=Release"]);
-        Run("cmake", ["--build", buildDir, "--target", "qnn-sim"]);
+        RunTool("cmake", ["-S", Path.Combine(repoRoot, "firmware", "boards", "sim"), "-B", buildDir, "-DCMAKE_BUILD_TYPE=Release"]);
+        RunTool("cmake", ["--build", buildDir, "--target", "qnn-sim"]);
         return Path.Combine(buildDir, "qnn-sim");
     }
 
-    private static void Run(string exe, string[] args)
+    internal static void RunTool(string exe, string[] args)
     {
         var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in args)
