@@ -107,8 +107,20 @@ public sealed class FloatEngine : IDisposable
     public Tensor Logits(Tensor pixels) => Module.Logits(Preprocess(pixels));
 
     /// <summary>Probabilities [N, classes] (the model's softmax, or softmax of the logits).</summary>
-    public Tensor Probabilities(Tensor pixels)
-        => Module.EndsInSoftmax ? Module.forward(Preprocess(pixels)).reshape(pixels.shape[0], -1) : F.softmax(Logits(pixels), -1);
+    public Tensor Probabilities(Tensor pixels) => LogitsAndProbabilities(pixels).Probabilities;
+
+    /// <summary>Logits and probabilities from one pass through the graph.</summary>
+    public (Tensor Logits, Tensor Probabilities) LogitsAndProbabilities(Tensor pixels)
+    {
+        if (!Module.EndsInSoftmax)
+        {
+            Tensor logits = Logits(pixels);
+            return (logits, F.softmax(logits, -1));
+        }
+        var captured = new Dictionary<int, Tensor>();
+        Tensor probs = Module.Run(Preprocess(pixels), Module.OutputTensor, [Module.LogitsTensor], captured);
+        return (captured[Module.LogitsTensor], probs.reshape(pixels.shape[0], -1));
+    }
 
     /// <summary>
     /// Gradient of sum(loss(logits)) with respect to the pixels; does not touch the parameters'
@@ -138,10 +150,7 @@ public sealed class FloatEngine : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor x = ToTensor(pixels, count);
-        Tensor logits = Logits(x);
-        Tensor probs = Module.EndsInSoftmax
-            ? Module.Run(Preprocess(x), Module.OutputTensor, null).reshape(count, -1)
-            : F.softmax(logits, -1);
+        var (logits, probs) = LogitsAndProbabilities(x);
         return new ForwardResult(count, Classes, ToArray(logits), ToArray(probs));
     }
 

@@ -15,7 +15,7 @@ public sealed class TorchRuntimeTests
         using var c = torch.matmul(a, b);
         // [[1,2],[3,4]] x [[5,6],[7,8]] = [[19,22],[43,50]]
         CollectionAssert.AreEqual(new float[] { 19, 22, 43, 50 }, c.data<float>().ToArray());
-        Assert.AreEqual(1, TorchRuntime.Threads, "default is one intra-op thread");
+        Assert.AreEqual(TorchRuntime.DefaultThreads, TorchRuntime.Threads, "one intra-op thread unless QNN_TORCH_THREADS says otherwise");
         Console.WriteLine(TorchRuntime.LoadReport);
     }
 
