@@ -5,7 +5,10 @@
  * on a board), and the MLPerf/EEMBC text protocol (--eembc) for the link benchmark's baseline.
  *
  *   qnn-sim [--stdio] [--baud N] [--drop P] [--corrupt P] [--dup P] [--seed S]
- *           [--reset-every N] [--select-first] [--eembc]
+ *           [--reset-every N] [--select-first] [--eembc] [--core] [--model FILE]...
+ *
+ * --core (only when built inside the firmware tree, with the device core): the real executor instead
+ * of the fake one; --model registers a model blob file (repeatable), and uploads go to a 4 MiB buffer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +22,9 @@
 #include <unistd.h>
 
 #include "qnn_fake_device.h"
+#ifdef QNN_SIM_HAVE_CORE
+#include "qnn_core_device.h"
+#endif
 #include "qnn_protocol.h"
 #include "sim.h"
 
@@ -27,6 +33,14 @@ static qnn_device_t dev;
 static qnn_proto_t proto;
 
 static int in_fd = -1, out_fd = -1;
+static int use_core;
+static const char *model_files[8];
+static int n_model_files;
+#ifdef QNN_SIM_HAVE_CORE
+static qnn_core_device_t core;
+static _Alignas(8) uint8_t core_upload[4u << 20];
+static _Alignas(8) uint8_t core_blobs[8][1u << 20];
+#endif
 static unsigned long baud;
 static double p_drop, p_corrupt, p_dup;
 static unsigned long reset_every;
@@ -133,18 +147,61 @@ static void on_reset(void *ctx)
     reset_pending = 1;
 }
 
+static unsigned long inferences(void)
+{
+#ifdef QNN_SIM_HAVE_CORE
+    if (use_core) {
+        return proto.stats[QNN_STAT_INFERENCES];
+    }
+#endif
+    return fake.inferences;
+}
+
+#ifdef QNN_SIM_HAVE_CORE
+static void boot_core(void)
+{
+    qnn_core_device_init(&core, &dev, core_upload, sizeof(core_upload));
+    core.info.board = "sim";
+    core.info.build_id = "qnn-sim " __DATE__ " " __TIME__;
+    core.info.timing_unit = QNN_TIMING_NS; /* qnn_platform_posix: monotonic ns */
+    core.on_reset = on_reset;
+    for (int i = 0; i < n_model_files; i++) {
+        FILE *f = fopen(model_files[i], "rb");
+        size_t n = f ? fread(core_blobs[i], 1, sizeof(core_blobs[i]), f) : 0;
+        if (f) {
+            fclose(f);
+        }
+        qnn_status s = n ? qnn_core_device_add_model(&core, core_blobs[i], (uint32_t)n) : QNN_E_TRUNCATED;
+        if (s != QNN_OK) {
+            fprintf(stderr, "qnn-sim: model %s refused: %s\n", model_files[i], qnn_status_name(s));
+            exit(1);
+        }
+    }
+    if (select_first && core.n_models > 0) {
+        dev.select_model(dev.ctx, core.models[0].hash);
+    }
+}
+#endif
+
 static void boot(void)
 {
-    qnn_fake_device_init(&fake, &dev);
-    fake.info.board = "sim";
-    fake.info.backend = "fake";
-    fake.info.build_id = "qnn-sim " __DATE__ " " __TIME__;
-    fake.info.timing_unit = QNN_TIMING_NS;
-    fake.info.timing_resolution = 1;
-    fake.now = clock_hook;
-    fake.on_reset = on_reset;
-    if (select_first) {
-        dev.select_model(dev.ctx, fake.models[0].hash);
+#ifdef QNN_SIM_HAVE_CORE
+    if (use_core) {
+        boot_core();
+    } else
+#endif
+        qnn_fake_device_init(&fake, &dev);
+    if (!use_core) {
+        fake.info.board = "sim";
+        fake.info.backend = "fake";
+        fake.info.build_id = "qnn-sim " __DATE__ " " __TIME__;
+        fake.info.timing_unit = QNN_TIMING_NS;
+        fake.info.timing_resolution = 1;
+        fake.now = clock_hook;
+        fake.on_reset = on_reset;
+        if (select_first) {
+            dev.select_model(dev.ctx, fake.models[0].hash);
+        }
     }
     boot_count++;
     uint32_t boot_id = (uint32_t)(now_ns() ^ ((uint64_t)getpid() << 16)) * 2654435761u + boot_count;
@@ -203,6 +260,15 @@ int main(int argc, char **argv)
             eembc = 1;
         } else if (!strcmp(a, "--select-first")) {
             select_first = 1;
+        } else if (!strcmp(a, "--core")) {
+#ifndef QNN_SIM_HAVE_CORE
+            fprintf(stderr, "qnn-sim: built without the device core (build it inside firmware/)\n");
+            return 2;
+#endif
+            use_core = 1;
+        } else if (!strcmp(a, "--model") && n_model_files < 8) {
+            model_files[n_model_files++] = v;
+            i++;
         } else if (!strcmp(a, "--baud")) {
             baud = strtoul(v, NULL, 10);
             i++;
@@ -223,7 +289,7 @@ int main(int argc, char **argv)
             i++;
         } else {
             fprintf(stderr, "usage: qnn-sim [--stdio] [--baud N] [--drop P] [--corrupt P] [--dup P] [--seed S] "
-                            "[--reset-every N] [--select-first] [--eembc]\n");
+                            "[--reset-every N] [--select-first] [--eembc] [--core] [--model FILE]...\n");
             return 2;
         }
     }
@@ -281,7 +347,7 @@ int main(int argc, char **argv)
                 reset_board();
                 break; /* the rest of this read was in flight: lost */
             }
-            if (reset_every && fake.inferences >= reset_every) {
+            if (reset_every && inferences() >= reset_every) {
                 flush_out();
                 reset_board(); /* fake.inferences restarts at 0 */
                 break;

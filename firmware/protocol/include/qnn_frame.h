@@ -39,8 +39,8 @@ typedef enum {
     QNN_RX_BAD_LENGTH = 5,
 } qnn_rx_result_t;
 
-uint32_t qnn_crc32_update(uint32_t crc, const uint8_t *data, size_t len);
-uint32_t qnn_crc32(const uint8_t *data, size_t len);
+uint32_t qnn_frame_crc32_update(uint32_t crc, const uint8_t *data, size_t len);
+uint32_t qnn_frame_crc32(const uint8_t *data, size_t len);
 
 /* COBS encode into out (capacity out_cap, needs len + len/254 + 1); returns the encoded size,
  * or 0 if out is too small. */

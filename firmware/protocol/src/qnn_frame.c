@@ -9,7 +9,7 @@ static const uint32_t crc_nibble[16] = {
     0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu, 0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu,
 };
 
-uint32_t qnn_crc32_update(uint32_t crc, const uint8_t *data, size_t len)
+uint32_t qnn_frame_crc32_update(uint32_t crc, const uint8_t *data, size_t len)
 {
     crc = ~crc;
     for (size_t i = 0; i < len; i++) {
@@ -20,7 +20,7 @@ uint32_t qnn_crc32_update(uint32_t crc, const uint8_t *data, size_t len)
     return ~crc;
 }
 
-uint32_t qnn_crc32(const uint8_t *data, size_t len) { return qnn_crc32_update(0, data, len); }
+uint32_t qnn_frame_crc32(const uint8_t *data, size_t len) { return qnn_frame_crc32_update(0, data, len); }
 
 typedef struct {
     uint8_t *out;
@@ -148,7 +148,7 @@ qnn_rx_result_t qnn_frame_rx_push(qnn_frame_rx_t *rx, uint8_t byte)
         return QNN_RX_RUNT;
     }
     size_t body = (size_t)raw_len - 4;
-    if (qnn_crc32(rx->buf, body) != qnn_get_u32(rx->buf + body)) {
+    if (qnn_frame_crc32(rx->buf, body) != qnn_get_u32(rx->buf + body)) {
         return QNN_RX_BAD_CRC;
     }
     const uint8_t *b = rx->buf;
@@ -180,6 +180,6 @@ size_t qnn_frame_build(const qnn_frame_header_t *h, const uint8_t *payload, uint
     if (h->len > 0 && payload != raw + QNN_FRAME_HEADER_BYTES) {
         memmove(raw + QNN_FRAME_HEADER_BYTES, payload, h->len);
     }
-    qnn_put_u32(raw + QNN_FRAME_HEADER_BYTES + h->len, qnn_crc32(raw, QNN_FRAME_HEADER_BYTES + h->len));
+    qnn_put_u32(raw + QNN_FRAME_HEADER_BYTES + h->len, qnn_frame_crc32(raw, QNN_FRAME_HEADER_BYTES + h->len));
     return total;
 }

@@ -579,7 +579,7 @@ static void remember(qnn_proto_t *p, uint16_t seq, uint8_t type, size_t raw_len)
         memcpy(e->raw, p->tx_raw, raw_len);
         e->raw[2] |= QNN_FLAG_REPLAY;
         size_t body = raw_len - 4;
-        qnn_put_u32(e->raw + body, qnn_crc32(e->raw, body));
+        qnn_put_u32(e->raw + body, qnn_frame_crc32(e->raw, body));
     }
 }
 

@@ -23,12 +23,12 @@ static void sink_write(void *user, const uint8_t *data, size_t len)
 TEST(crc32_matches_zlib_vectors)
 {
     for (size_t i = 0; i < N_VEC(crc_vectors); i++) {
-        CHECK_EQ(qnn_crc32(crc_vectors[i].data, crc_vectors[i].len), crc_vectors[i].crc);
+        CHECK_EQ(qnn_frame_crc32(crc_vectors[i].data, crc_vectors[i].len), crc_vectors[i].crc);
     }
     /* split updates give the same CRC */
     const crc_vec_t *v = &crc_vectors[3];
-    uint32_t c = qnn_crc32_update(0, v->data, 100);
-    c = qnn_crc32_update(c, v->data + 100, v->len - 100);
+    uint32_t c = qnn_frame_crc32_update(0, v->data, 100);
+    c = qnn_frame_crc32_update(c, v->data + 100, v->len - 100);
     CHECK_EQ(c, v->crc);
 }
 
