@@ -61,6 +61,8 @@ public sealed record TensorValue(int[] Shape, float[] Data);
 /// The float engine: a model's float (or dequantized) view on TorchSharp, fed with pixel-unit
 /// images (0..255, HWC) and the model's <see cref="InputPreprocessing"/>. Forward passes, input
 /// gradients for attacks, activation ranges for the quantizer, and training. Not thread-safe.
+/// The array methods manage native memory themselves; callers of the tensor methods in a loop
+/// should open a <c>torch.NewDisposeScope()</c> per iteration, or intermediates pile up.
 /// </summary>
 public sealed class FloatEngine : IDisposable
 {

@@ -31,12 +31,17 @@ public static class FloatEngineBenchmark
             using var noGrad = no_grad();
             var generator = new TorchSharp.torch.Generator(1234);
             Tensor pixels = rand([batch, engine.Height, engine.Width, engine.Channels], generator: generator) * 255;
-            engine.Logits(pixels).Dispose(); // warm-up: allocator and kernel selection
+            using (NewDisposeScope())
+            {
+                engine.Logits(pixels); // warm-up: allocator and kernel selection
+            }
             int images = 0;
             var clock = Stopwatch.StartNew();
             do
             {
-                using Tensor logits = engine.Logits(pixels);
+                // One scope per pass: intermediates are freed now, not when the run ends.
+                using var pass = NewDisposeScope();
+                engine.Logits(pixels);
                 images += batch;
             }
             while (clock.Elapsed.TotalSeconds < seconds);
