@@ -181,7 +181,14 @@ public sealed class TorchModel : nn.Module<Tensor, Tensor>
             case OpKind.Pad:
                 _padAmounts[op.Outputs[0]] = ReadPaddings(op);
                 break;
-            case OpKind.AveragePool2D or OpKind.MaxPool2D or OpKind.Reshape or OpKind.Softmax or OpKind.Quantize or OpKind.Dequantize:
+            case OpKind.Quantize or OpKind.Dequantize:
+                // A DEQUANTIZE of constant weights (e.g. a hybrid model) is just a float constant here.
+                if (_model.Tensors[op.Inputs[0]].IsConstant)
+                {
+                    AddParam(op.Inputs[0], ParamLayout.Same, null);
+                }
+                break;
+            case OpKind.AveragePool2D or OpKind.MaxPool2D or OpKind.Reshape or OpKind.Softmax:
                 break;
             default:
                 throw new ModelException($"{_model.Name}: the float engine does not support {op.Kind}");
@@ -413,8 +420,15 @@ public sealed class TorchModel : nn.Module<Tensor, Tensor>
                 {
                     var o = op.OptionsAs<FullyConnectedOptions>();
                     Tensor w = _params[op.Inputs[1]];
-                    Tensor flat = x.Nhwc.reshape(-1, w.shape[1]);
-                    return new Act(Activate(F.linear(flat, w, BiasOf(op)), o.Activation), false);
+                    Tensor input = x.Nhwc;
+                    Tensor y = Activate(F.linear(input.reshape(-1, w.shape[1]), w, BiasOf(op)), o.Activation);
+                    if (o.KeepNumDims && input.dim() > 2)
+                    {
+                        long[] shape = input.shape;
+                        shape[^1] = w.shape[0];
+                        y = y.reshape(shape);
+                    }
+                    return new Act(y, false);
                 }
             case OpKind.AveragePool2D:
                 {

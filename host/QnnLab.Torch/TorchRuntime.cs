@@ -52,7 +52,11 @@ public static class TorchRuntime
         }
     }
 
-    /// <summary>Makes libtorch usable in this process (idempotent) and sets the thread count.</summary>
+    /// <summary>
+    /// Makes libtorch usable in this process (idempotent) and sets the thread count. Call it before
+    /// the first use of TorchSharp: a torch call that comes first fails TorchSharp's static
+    /// initializer, and that failure is permanent for the process.
+    /// </summary>
     public static void EnsureLoaded(int? threads = null)
     {
         lock (Gate)
@@ -61,7 +65,7 @@ public static class TorchRuntime
             {
                 Load();
                 _loaded = true;
-                SetThreads(threads ?? DefaultThreads);
+                torch.set_num_threads(threads ?? DefaultThreads);
             }
             else if (threads is int t)
             {
@@ -73,10 +77,18 @@ public static class TorchRuntime
     public static void SetThreads(int threads)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        EnsureLoaded();
         torch.set_num_threads(threads);
     }
 
-    public static int Threads => torch.get_num_threads();
+    public static int Threads
+    {
+        get
+        {
+            EnsureLoaded();
+            return torch.get_num_threads();
+        }
+    }
 
     private static void Load()
     {
