@@ -1,9 +1,13 @@
 #include "board_shell.h"
 
-#include "qnn_fake_device.h"
 #include "qnn_protocol.h"
-
+#ifdef QNN_BOARD_USE_CORE
+#include "qnn_core_device.h"
+static qnn_core_device_t core;
+#else
+#include "qnn_fake_device.h"
 static qnn_fake_device_t fake;
+#endif
 static qnn_device_t dev;
 static qnn_proto_t proto;
 static const board_shell_t *sh;
@@ -20,11 +24,13 @@ static void tx(void *user, const uint8_t *data, size_t len)
     }
 }
 
+#ifndef QNN_BOARD_USE_CORE
 static uint64_t now_hook(void *ctx)
 {
     (void)ctx;
     return sh->now();
 }
+#endif
 
 static void reset_hook(void *ctx)
 {
@@ -58,6 +64,22 @@ static uint32_t next_boot_id(void)
 void board_shell_run(const board_shell_t *shell)
 {
     sh = shell;
+#ifdef QNN_BOARD_USE_CORE
+    qnn_core_device_init(&core, &dev, shell->upload, shell->upload ? shell->upload_cap : 0);
+    core.info.board = shell->board;
+    core.info.build_id = "qnn-board " __DATE__ " " __TIME__;
+    core.info.clock_hz = shell->clock_hz;
+    core.info.timing_unit = shell->timing_unit;
+    core.info.timing_resolution = shell->timing_resolution;
+    core.info.bauds = shell->bauds;
+    core.info.n_bauds = shell->n_bauds;
+    core.info.current_baud = shell->current_baud;
+    core.on_reset = reset_hook;
+    core.on_set_baud = shell->set_baud ? baud_hook : NULL;
+    for (unsigned i = 0; i < board_model_count; i++) {
+        qnn_core_device_add_model(&core, board_models[i].blob, board_models[i].size); /* a bad blob is left out */
+    }
+#else
     qnn_fake_device_init(&fake, &dev);
     fake.info.board = shell->board;
     fake.info.backend = "fake";
@@ -71,6 +93,7 @@ void board_shell_run(const board_shell_t *shell)
     fake.now = now_hook;
     fake.on_reset = reset_hook;
     fake.on_set_baud = shell->set_baud ? baud_hook : NULL;
+#endif
     qnn_proto_init(&proto, &dev, tx, NULL, next_boot_id());
     qnn_proto_boot(&proto);
     for (;;) {

@@ -99,6 +99,10 @@ static void system_reset(void)
     }
 }
 
+#ifdef QNN_BOARD_USE_CORE
+static _Alignas(8) uint8_t upload_store[2u << 20]; /* uploaded blobs: SSRAM2+3 has room */
+#endif
+
 int main(void)
 {
     UART_BAUDDIV = 16; /* the pty ignores it; the CMSDK UART needs >= 16 */
@@ -117,6 +121,10 @@ int main(void)
         .tx_flush = tx_flush,
         .now = now_instructions,
         .system_reset = system_reset,
+#ifdef QNN_BOARD_USE_CORE
+        .upload = upload_store,
+        .upload_cap = sizeof(upload_store),
+#endif
     };
     board_shell_run(&shell);
     return 0;

@@ -200,4 +200,17 @@ static const test_case_t tests[] = {
     {"board_registered_models_are_listed_and_selectable", board_registered_models_are_listed_and_selectable},
 };
 
-int main(int argc, char **argv) { return run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv); }
+int main(int argc, char **argv)
+{
+    /* --write-blob FILE [softmax]: the test model as a file, for end-to-end runs on the boards */
+    if (argc >= 3 && strcmp(argv[1], "--write-blob") == 0) {
+        uint32_t n = build_model(argc > 3);
+        FILE *f = fopen(argv[2], "wb");
+        int ok = f && fwrite(B.blob, 1, n, f) == n;
+        if (f) {
+            fclose(f);
+        }
+        return ok ? 0 : 1;
+    }
+    return run_tests(tests, sizeof(tests) / sizeof(tests[0]), argc, argv);
+}
