@@ -231,25 +231,41 @@ public static class TorchRuntime
         return null;
     }
 
-    /// <summary>Writes the patched image into the cache under a name tied to the original's hash.</summary>
+    /// <summary>
+    /// Writes the patched image into the cache ($QNN_CACHE, else beside the application, else the
+    /// temp folder when the application folder is read-only) under a name tied to the original's hash.
+    /// </summary>
     private static string WritePatchedCopy(string original, byte[] patchedImage)
     {
         string hash = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(original)))[..16];
+        string name = $"libLibTorchSharp-{hash}-weak.so";
         string? cacheRoot = Environment.GetEnvironmentVariable("QNN_CACHE");
-        string dir = string.IsNullOrEmpty(cacheRoot)
-            ? Path.Combine(AppContext.BaseDirectory, "qnn-cache", "torch-native")
-            : Path.Combine(cacheRoot, "torch-native");
-        Directory.CreateDirectory(dir);
-        string target = Path.Combine(dir, $"libLibTorchSharp-{hash}-weak.so");
-        if (File.Exists(target) && File.ReadAllBytes(target).AsSpan().SequenceEqual(patchedImage))
+        string[] folders = string.IsNullOrEmpty(cacheRoot)
+            ? [Path.Combine(AppContext.BaseDirectory, "qnn-cache", "torch-native"), Path.Combine(Path.GetTempPath(), "qnnlab-cache", "torch-native")]
+            : [Path.Combine(cacheRoot, "torch-native")];
+        var problems = new List<string>();
+        foreach (string dir in folders)
         {
-            return target;
+            string target = Path.Combine(dir, name);
+            try
+            {
+                if (File.Exists(target) && File.ReadAllBytes(target).AsSpan().SequenceEqual(patchedImage))
+                {
+                    return target;
+                }
+                Directory.CreateDirectory(dir);
+                // Parallel processes may race here: write a private temp file, then rename atomically.
+                string temp = target + "." + Environment.ProcessId + ".tmp";
+                File.WriteAllBytes(temp, patchedImage);
+                File.Move(temp, target, overwrite: true);
+                return target;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                problems.Add($"{dir}: {e.Message}");
+            }
         }
-        // Parallel test processes may race here: write a private temp file, then rename atomically.
-        string temp = target + "." + Environment.ProcessId + ".tmp";
-        File.WriteAllBytes(temp, patchedImage);
-        File.Move(temp, target, overwrite: true);
-        return target;
+        throw new TorchRuntimeException("cannot write the patched copy of " + TorchSharpLib + ": " + string.Join("; ", problems) + " (set QNN_CACHE to a writable folder)");
     }
 
     private static string FirstLines(string text, int lines)
