@@ -154,8 +154,9 @@ static void gpio_init(void)
     GPIO_AFRH(PORT_G) = (GPIO_AFRH(PORT_G) & ~0xFu) | 8u;
 }
 
-/* Receive ring: QNN_PROTO_MAX_INFLIGHT full frames, so a pipelining host never overruns it. */
-#define RX_RING (QNN_PROTO_MAX_INFLIGHT * QNN_PROTO_RX_CAPACITY)
+/* Receive ring: the frames a pipelining host may have in flight besides the one being executed
+ * (that one already sits in the engine's own buffer), so the host never overruns it. */
+#define RX_RING ((QNN_PROTO_MAX_INFLIGHT - 1u) * QNN_PROTO_RX_CAPACITY + 64u)
 static volatile uint8_t rx_ring[RX_RING];
 static volatile uint32_t rx_head, rx_tail;
 static volatile uint32_t rx_overruns;

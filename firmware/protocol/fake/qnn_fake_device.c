@@ -63,7 +63,7 @@ static uint8_t *input_buffer(void *ctx, uint32_t *capacity)
 /* Logits of the fake model; bits = 0 means no squeezing. */
 static void fake_logits(const qnn_model_desc_t *m, const uint8_t *x, uint32_t len, unsigned bits, int32_t *logits)
 {
-    uint32_t sums[1024];
+    static uint32_t sums[1024]; /* static: board stacks are small */
     unsigned n = m->n_outputs;
     memset(sums, 0, n * sizeof(uint32_t));
     uint8_t mask = bits ? (uint8_t)(0xFFu << (8u - bits)) : 0xFFu;
@@ -109,7 +109,7 @@ static int infer(void *ctx, const uint8_t *input, uint32_t len, int is_tensor, q
     }
     uint64_t t0 = f->now ? f->now(f->hook_ctx) : 0;
     unsigned bits = is_tensor ? 0u : f->squeeze.bit_depth;
-    int32_t squeezed[1024];
+    static int32_t squeezed[1024];
     fake_logits(m, input, len, bits, res->logits);
     memset(res->stage_time, 0, sizeof(res->stage_time));
     if (f->squeeze.detector) {
