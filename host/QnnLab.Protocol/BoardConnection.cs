@@ -501,6 +501,10 @@ public sealed class BoardConnection : IAsyncDisposable
     {
         lock (_lock)
         {
+            if (p.Attempts >= _options.MaxRetries)
+            {
+                return; // at most 1 + MaxRetries sends; the monitor fails it when its time is up
+            }
             p.Attempts++;
             p.SentAt = _clock.ElapsedTicks;
             p.SentEpoch = _epoch;
@@ -702,6 +706,7 @@ public sealed class BoardConnection : IAsyncDisposable
                     foreach (Pending q in resend)
                     {
                         q.Suspect = null;
+                        q.Attempts = 0; // a fresh board: the retry budget starts again
                     }
                     _ready.TrySetResult();
                 }

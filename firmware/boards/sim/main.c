@@ -141,6 +141,17 @@ void sim_link_write(void *user, const uint8_t *data, size_t len)
     }
 }
 
+/* SET_BAUD changes the emulated line rate (a pty has none of its own). */
+static const uint32_t sim_bauds[] = {9600u, 115200u, 230400u, 460800u, 921600u, 2000000u};
+
+static int on_set_baud(void *ctx, uint32_t b)
+{
+    (void)ctx;
+    flush_out(); /* the answer leaves at the old rate */
+    baud = b;
+    return QNN_DEV_OK;
+}
+
 static void on_reset(void *ctx)
 {
     (void)ctx;
@@ -165,6 +176,10 @@ static void boot_core(void)
     core.info.build_id = "qnn-sim " __DATE__ " " __TIME__;
     core.info.timing_unit = QNN_TIMING_NS; /* qnn_platform_posix: monotonic ns */
     core.on_reset = on_reset;
+    core.on_set_baud = on_set_baud;
+    core.info.bauds = sim_bauds;
+    core.info.n_bauds = sizeof(sim_bauds) / sizeof(sim_bauds[0]);
+    core.info.current_baud = (uint32_t)baud;
     for (int i = 0; i < n_model_files; i++) {
         FILE *f = fopen(model_files[i], "rb");
         size_t n = f ? fread(core_blobs[i], 1, sizeof(core_blobs[i]), f) : 0;
@@ -199,6 +214,10 @@ static void boot(void)
         fake.info.timing_resolution = 1;
         fake.now = clock_hook;
         fake.on_reset = on_reset;
+        fake.on_set_baud = on_set_baud;
+        fake.info.bauds = sim_bauds;
+        fake.info.n_bauds = sizeof(sim_bauds) / sizeof(sim_bauds[0]);
+        fake.info.current_baud = (uint32_t)baud;
         if (select_first) {
             dev.select_model(dev.ctx, fake.models[0].hash);
         }

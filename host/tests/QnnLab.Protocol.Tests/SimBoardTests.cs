@@ -235,6 +235,34 @@ public sealed class SimBoardTests
 
     [TestMethod]
     [Timeout(60_000, CooperativeCancellation = true)]
+    public async Task BaudRateSwitchIsAnsweredAtTheOldRateThenUsed()
+    {
+        uint switchedTo = 0;
+        (SimBoard board, BoardConnection c) = await SimBoardFixture.StartStdioAsync(new SimBoardOptions { Baud = 115200 },
+            new BoardConnectionOptions
+            {
+                ResponseTimeout = TimeSpan.FromSeconds(2),
+                SwitchHostBaud = b =>
+                {
+                    switchedTo = b; // stdio has no rate of its own; a SerialPort would change BaudRate here
+                    return Task.CompletedTask;
+                },
+            });
+        await using (board)
+        await using (c)
+        {
+            Assert.IsTrue(c.Hello.Capabilities.HasFlag(Capabilities.SetBaud));
+            CollectionAssert.Contains(c.Hello.SupportedBauds, 921600u);
+            await c.SetBaudAsync(921600);
+            Assert.AreEqual(921600u, switchedTo);
+            Assert.AreEqual(921600u, (await c.PingAsync()).CurrentBaud);
+            ProtocolException e = await Assert.ThrowsExactlyAsync<ProtocolException>(() => c.SetBaudAsync(12345));
+            Assert.AreEqual(StatusCode.NotSupported, e.Status);
+        }
+    }
+
+    [TestMethod]
+    [Timeout(60_000, CooperativeCancellation = true)]
     public async Task PseudoTerminalOpenedAsASerialPort()
     {
         await using SimBoard board = await SimBoard.StartAsync(SimBoardFixture.Executable, new SimBoardOptions { SelectFirstModel = true });
