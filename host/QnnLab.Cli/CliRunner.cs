@@ -39,5 +39,5 @@ public static class CliRunner
     }
 
     private static bool IsUserError(Exception e) =>
-        e is ModelException or IOException or UnauthorizedAccessException or ArgumentException or InvalidDataException or NotSupportedException;
+        e is ModelException or System.Net.Http.HttpRequestException or IOException or UnauthorizedAccessException or ArgumentException or InvalidDataException or NotSupportedException;
 }

@@ -30,7 +30,7 @@ public static class BenchCommand
         };
         cmd.SetAction(parse =>
         {
-            string path = parse.GetValue(model)!;
+            string path = CommonOptions.ResolveModel(parse.GetValue(model)!);
             QnnModel m = ModelFiles.Load(path);
             if (m.Precision == Precision.Float)
             {

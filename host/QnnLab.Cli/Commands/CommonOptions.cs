@@ -10,7 +10,7 @@ public static class CommonOptions
 {
     public static Option<string> Model(bool required = true) => new("--model", "-m")
     {
-        Description = "Model file (.tflite int8/int16/float, or Keras .h5)",
+        Description = "Model file (.tflite int8/int16/float, or Keras .h5), or a named model fetched into the cache: mlperf:ic-int8, mlperf:ic-float, mlperf:vww-int8, ...",
         Required = required,
     };
 
@@ -39,12 +39,61 @@ public static class CommonOptions
         _ => throw new ArgumentException($"--pixels '{text}' is not 'unit' or 'raw'"),
     };
 
+    /// <summary>Models that `--model` accepts by name, fetched from their official source into the cache.</summary>
+    public static readonly IReadOnlyDictionary<string, RemoteFile> NamedModels = new Dictionary<string, RemoteFile>
+    {
+        ["mlperf:ic-int8"] = KnownFiles.MlperfIcInt8,
+        ["mlperf:ic-float"] = KnownFiles.MlperfIcFloat,
+        ["mlperf:ic-keras"] = KnownFiles.MlperfIcKeras,
+        ["mlperf:vww-int8"] = KnownFiles.MlperfVwwInt8,
+        ["mlperf:vww-float"] = KnownFiles.MlperfVwwFloat,
+        ["mlperf:vww-keras"] = KnownFiles.MlperfVwwKeras,
+    };
+
+    /// <summary>A model file path, or a named model (e.g. mlperf:ic-int8) made local through the cache.</summary>
+    public static string ResolveModel(string model, CancellationToken cancel = default)
+    {
+        if (!NamedModels.TryGetValue(model, out RemoteFile? remote))
+        {
+            return model;
+        }
+        return new DatasetCache().GetFileAsync(remote, DownloadProgress(), cancel).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// A data spec with its location filled in: a bare "cifar10:" means CIFAR-10 from $QNN_DATA or the cache,
+    /// downloaded from the official source (checksum-verified) when neither has it.
+    /// </summary>
+    public static string ResolveData(string spec, CancellationToken cancel = default)
+    {
+        if (spec.Trim().TrimEnd(':').Equals("cifar10", StringComparison.OrdinalIgnoreCase))
+        {
+            return "cifar10:" + new DatasetCache().GetCifar10Async(DownloadProgress(), cancel).GetAwaiter().GetResult();
+        }
+        return spec;
+    }
+
+    private static Progress<DownloadProgress> DownloadProgress()
+    {
+        long lastMb = -1;
+        return new Progress<DownloadProgress>(p =>
+        {
+            long mb = p.Bytes >> 20;
+            if (mb != lastMb && mb % 10 == 0)
+            {
+                lastMb = mb;
+                Console.Error.WriteLine($"downloading {p.File}: {mb} MiB{(p.Total is long t ? $" of {t >> 20} MiB" : "")}");
+            }
+        });
+    }
+
     /// <summary>
     /// Loads a data set for a model: image folders and coffee leaves are resized to the model's input;
     /// other schemes must already match it (checked when classifying).
     /// </summary>
     public static ImageSet LoadData(string spec, QnnModel model, int? limit)
     {
+        spec = ResolveData(spec);
         int[] shape = model.InputTensor.Shape;
         (string scheme, _, _) = DataSpec.Parse(spec);
         var options = new DataOptions { Limit = limit };

@@ -23,7 +23,7 @@ public static class EvalCommand
         };
         cmd.SetAction((parse, cancel) =>
         {
-            string modelPath = parse.GetValue(model)!;
+            string modelPath = CommonOptions.ResolveModel(parse.GetValue(model)!);
             QnnModel m = ModelFiles.Load(modelPath, CommonOptions.ParsePixelRange(parse.GetValue(pixels)));
             Precision? wanted = parse.GetValue(precision) is string p ? ModelFiles.ParsePrecision(p) : null;
             ImageSet? calib = parse.GetValue(calibration) is string c ? CommonOptions.LoadData(c, m, null) : null;

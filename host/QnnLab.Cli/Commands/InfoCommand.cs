@@ -14,7 +14,7 @@ public static class InfoCommand
         var cmd = new Command("info", "Show a model's operators, tensors, quantization and size") { model };
         cmd.SetAction(parse =>
         {
-            string path = parse.GetValue(model)!;
+            string path = CommonOptions.ResolveModel(parse.GetValue(model)!);
             QnnModel m = ModelFiles.Load(path);
             Console.WriteLine($"{path}: {ModelFiles.Name(m.Precision)}, input {m.InputTensor}, output {m.OutputTensor}, {m.Preprocessing.Description}");
             Console.WriteLine($"sha256 {ModelFiles.Sha256(path)}");

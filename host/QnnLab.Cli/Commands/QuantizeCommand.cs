@@ -24,7 +24,7 @@ public static class QuantizeCommand
         };
         cmd.SetAction(parse =>
         {
-            string path = parse.GetValue(model)!;
+            string path = CommonOptions.ResolveModel(parse.GetValue(model)!);
             QnnModel m = ModelFiles.Load(path, CommonOptions.ParsePixelRange(parse.GetValue(pixels)));
             if (m.Precision != Precision.Float)
             {
