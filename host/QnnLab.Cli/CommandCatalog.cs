@@ -10,6 +10,7 @@ public static class CommandCatalog
         yield return InfoCommand.Create();
         yield return EvalCommand.Create();
         yield return QuantizeCommand.Create();
+        yield return ExportCommand.Create();
         yield return BenchCommand.Create();
         yield return VersionCommand.Create();
     }

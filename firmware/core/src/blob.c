@@ -136,8 +136,11 @@ static int quant_ok(const uint8_t *p, int32_t n, int is16)
     return 1;
 }
 
-static int bias_ok(const uint8_t *p, int32_t n, int is16)
+/* Real models carry int32 biases of +-2^30 and more (channels with tiny scales): the bound is what keeps the
+ * int32 accumulator from overflowing, |bias| + taps x 255 x 128 <= INT32_MAX (|x - zp| <= 255, |w| <= 128). */
+static int bias_ok(const uint8_t *p, int32_t n, int is16, int32_t taps)
 {
+    const int64_t limit32 = (int64_t)INT32_MAX - (int64_t)taps * 255 * 128;
     for (int32_t i = 0; i < n; ++i) {
         if (is16) {
             int64_t b;
@@ -146,8 +149,8 @@ static int bias_ok(const uint8_t *p, int32_t n, int is16)
                 return 0;
             }
         } else {
-            int32_t b = qnn_rdi32(p + 4 * i);
-            if (b <= -(1 << 30) || b >= (1 << 30)) {
+            int64_t b = qnn_rdi32(p + 4 * i);
+            if (b < -limit32 || b > limit32) {
                 return 0;
             }
         }
@@ -256,7 +259,11 @@ static qnn_status decode_conv_like(const uint8_t *blob, const qnn_op_rec *op, co
     CHECK(!tb || (tb->rank == 1 && tb->dims[0] == cout), QNN_E_SHAPE);
     CHECK(act_range_ok(a->act_min, a->act_max, act_type), QNN_E_PARAM);
     CHECK(quant_ok(q, a->n_quant, is16), QNN_E_PARAM);
-    CHECK(!tb || bias_ok(blob + tb->offset, cout, is16), QNN_E_PARAM);
+    /* FC weights may have a zero point: |w - zp| <= 255, counted as two taps of 128. */
+    int32_t taps = op->kind == QNN_OP_FULLY_CONNECTED ? 2 * a->filt.c
+                   : op->kind == QNN_OP_DEPTHWISE_CONV_2D ? a->filt.h * a->filt.w
+                                                          : a->filt.h * a->filt.w * a->filt.c;
+    CHECK(!tb || bias_ok(blob + tb->offset, cout, is16, taps), QNN_E_PARAM);
     CHECK(is16 || (tin->zp >= -128 && tin->zp <= 127), QNN_E_PARAM);
     return QNN_OK;
 }

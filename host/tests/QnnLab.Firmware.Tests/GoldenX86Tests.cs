@@ -1,0 +1,63 @@
+using QnnLab.Data;
+using QnnLab.Engine;
+using QnnLab.Inference;
+using QnnLab.Model;
+using QnnLab.TestSupport;
+
+namespace QnnLab.Firmware.Tests;
+
+/// <summary>
+/// The core claim on x86: for the paper's four models the device core (portable kernels, built with gcc)
+/// reproduces the host integer engine's raw outputs on every element of 200 inputs, from the same raw pixels
+/// (the blob's input table on the device, EngineIo.Quantize on the host).
+/// </summary>
+[TestClass]
+public sealed class GoldenX86Tests
+{
+    public const int Images = 200;
+
+    [TestMethod]
+    [DataRow(GoldenModels.CifarInt8)]
+    [DataRow(GoldenModels.CifarInt16)]
+    [DataRow(GoldenModels.VwwInt8)]
+    [DataRow(GoldenModels.VwwInt16)]
+    public void DeviceCoreMatchesTheHostEngineOnEveryLogit(string relative)
+    {
+        Golden g = Golden.Prepare(relative, Images);
+        ToolResult r = Tool.Run(CoreTools.GoldenRunner, [g.Blob, g.Inputs, g.Expected, "portable"]);
+        Assert.AreEqual(0, r.ExitCode, r.Output + r.Error);
+        StringAssert.Contains(r.Output, $"{Images} records, {Images * g.Outputs} elements, 0 mismatches");
+    }
+
+    [TestMethod]
+    public void TheGoldenRunnerNoticesOneChangedLogit()
+    {
+        // Guards the check itself: one expected value off by one must fail the run.
+        Golden g = Golden.Prepare(GoldenModels.CifarInt8, 20);
+        byte[] expected = File.ReadAllBytes(g.Expected);
+        expected[^3] = unchecked((byte)(expected[^3] + 1));
+        File.WriteAllBytes(g.Expected, expected);
+        ToolResult r = Tool.Run(CoreTools.GoldenRunner, [g.Blob, g.Inputs, g.Expected, "portable"]);
+        Assert.AreEqual(1, r.ExitCode, r.Output + r.Error);
+        StringAssert.Contains(r.Output, "1 mismatches");
+    }
+}
+
+/// <summary>Blob, raw pixel inputs and the host engine's expected outputs of one model, written to a temp folder.</summary>
+internal sealed record Golden(string Blob, string Inputs, string Expected, int Outputs)
+{
+    public static Golden Prepare(string relative, int count)
+    {
+        QnnModel model = GoldenModels.Load(relative);
+        ImageSet set = GoldenModels.Inputs(relative, count);
+        Assert.AreEqual(count, set.Count, "enough inputs");
+        using var host = new IntegerClassifier(model);
+        byte[] expected = host.RawOutputs(set, 0, count);
+        string dir = TestData.TempDir();
+        string blob = Path.Combine(dir, "model.qnnb");
+        File.WriteAllBytes(blob, BlobExporter.Export(IntegerModel.Compile(model)).Bytes);
+        string exp = Path.Combine(dir, "expected.bin");
+        File.WriteAllBytes(exp, expected);
+        return new Golden(blob, GoldenModels.WritePixels(set, count, dir), exp, host.Classes);
+    }
+}
