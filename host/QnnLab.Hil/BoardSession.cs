@@ -1,0 +1,311 @@
+using System.Diagnostics;
+using System.Globalization;
+using QnnLab.Protocol;
+
+namespace QnnLab.Hil;
+
+/// <summary>How to start and reach a board.</summary>
+public sealed record BoardLaunchOptions
+{
+    /// <summary>Sim: the emulated line rate; serial port: the port's rate. QEMU's pty has none.</summary>
+    public int? Baud { get; init; }
+    public FaultSpec Faults { get; init; } = FaultSpec.None;
+    /// <summary>Sim only: run the fake executor (a documented checksum "model") instead of the device core.</summary>
+    public bool FakeExecutor { get; init; }
+    /// <summary>Checkout holding firmware/ (found from the working directory when null).</summary>
+    public string? RepoRoot { get; init; }
+    public TimeSpan? ResponseTimeout { get; init; }
+    public Action<string>? Log { get; init; }
+
+    public const int DefaultSimBaud = 921_600;
+    public const int DefaultSerialBaud = 115_200;
+}
+
+/// <summary>
+/// A started board (sim or QEMU child process, or a serial port) with the protocol open on it. Counts the
+/// bytes that cross the link so runs can report throughput and the share of the link's capacity.
+/// </summary>
+public sealed class BoardSession : IAsyncDisposable
+{
+    private readonly Process? _process;
+    private readonly CountingStream _stream;
+
+    private BoardSession(BoardTarget target, Process? process, CountingStream stream, BoardConnection connection, int baud, string link)
+    {
+        Target = target;
+        _process = process;
+        _stream = stream;
+        Connection = connection;
+        LineBaud = baud;
+        LinkDescription = link;
+    }
+
+    public BoardTarget Target { get; }
+    public BoardConnection Connection { get; }
+    /// <summary>Line rate of the link (0: unthrottled, as QEMU's pty).</summary>
+    public int LineBaud { get; }
+    public string LinkDescription { get; }
+    public long BytesWritten => _stream.BytesWritten;
+    public long BytesRead => _stream.BytesRead;
+    public bool ProcessExited => _process is { HasExited: true };
+
+    public static async Task<BoardSession> OpenAsync(BoardTarget target, BoardLaunchOptions? options = null, CancellationToken ct = default)
+    {
+        options ??= new BoardLaunchOptions();
+        if (target.Kind != BoardKind.Sim && options.Faults.Any)
+        {
+            throw new ArgumentException("--faults works on the sim board only (it injects them in its own link)");
+        }
+        switch (target.Kind)
+        {
+            case BoardKind.Sim:
+                {
+                    string root = options.RepoRoot ?? FirmwareBuilds.FindRepoRoot();
+                    string exe = FirmwareBuilds.SimWithCore(root);
+                    int baud = options.Baud ?? BoardLaunchOptions.DefaultSimBaud;
+                    var args = new List<string>();
+                    if (!options.FakeExecutor)
+                    {
+                        args.Add("--core");
+                    }
+                    string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+                    if (baud > 0)
+                    {
+                        args.AddRange(["--baud", baud.ToString(CultureInfo.InvariantCulture)]);
+                    }
+                    FaultSpec f = options.Faults;
+                    if (f.Drop > 0)
+                    {
+                        args.AddRange(["--drop", F(f.Drop)]);
+                    }
+                    if (f.Corrupt > 0)
+                    {
+                        args.AddRange(["--corrupt", F(f.Corrupt)]);
+                    }
+                    if (f.Duplicate > 0)
+                    {
+                        args.AddRange(["--dup", F(f.Duplicate)]);
+                    }
+                    if (f.ResetEvery > 0)
+                    {
+                        args.AddRange(["--reset-every", f.ResetEvery.ToString(CultureInfo.InvariantCulture)]);
+                    }
+                    args.AddRange(["--seed", f.Seed.ToString(CultureInfo.InvariantCulture)]);
+                    Process p = Start(exe, args);
+                    string pty = await AnnouncedPtyAsync(p, exe, line => line.StartsWith("pty: ", StringComparison.Ordinal) ? line[5..].Trim() : null,
+                        TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+                    string link = baud > 0 ? $"sim pty {pty} at {baud} baud" : $"sim pty {pty}";
+                    return await ConnectAsync(target, p, pty, 115200, baud, link, options, TimeSpan.FromSeconds(3), ct).ConfigureAwait(false);
+                }
+            case BoardKind.Qemu:
+                {
+                    string root = options.RepoRoot ?? FirmwareBuilds.FindRepoRoot();
+                    if (!FirmwareBuilds.OnPath("qemu-system-arm"))
+                    {
+                        throw new InvalidOperationException("qemu-system-arm is not installed (tools/install-deps installs it)");
+                    }
+                    string elf = FirmwareBuilds.QemuImage(root);
+                    Process p = Start("qemu-system-arm", ["-M", "mps2-an505", "-icount", "shift=0", "-serial", "pty", "-nographic", "-monitor", "none", "-kernel", elf]);
+                    string pty = await AnnouncedPtyAsync(p, "qemu-system-arm", ParseQemuPty, TimeSpan.FromSeconds(15), ct).ConfigureAwait(false);
+                    // Emulated inference is slow: a ResNet-8 takes a good part of a second of wall time.
+                    return await ConnectAsync(target, p, pty, 115200, 0, $"qemu mps2-an505 pty {pty}", options, TimeSpan.FromSeconds(20), ct).ConfigureAwait(false);
+                }
+            default:
+                {
+                    int baud = options.Baud ?? BoardLaunchOptions.DefaultSerialBaud;
+                    return await ConnectAsync(target, null, target.Port!, baud, baud, $"{target.Port} at {baud} baud", options, TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
+                }
+        }
+    }
+
+    /// <summary>"char device redirected to /dev/pts/N (label serial0)" -> /dev/pts/N.</summary>
+    public static string? ParseQemuPty(string line)
+    {
+        const string marker = "char device redirected to ";
+        int i = line.IndexOf(marker, StringComparison.Ordinal);
+        if (i < 0)
+        {
+            return null;
+        }
+        string rest = line[(i + marker.Length)..];
+        int end = rest.IndexOf(' ', StringComparison.Ordinal);
+        return end < 0 ? rest.Trim() : rest[..end];
+    }
+
+    private static Process Start(string exe, IEnumerable<string> args)
+    {
+        var psi = new ProcessStartInfo(exe)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (string a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        return Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {exe}");
+    }
+
+    /// <summary>Reads the child's stdout and stderr until one line names its pty (QEMU uses either stream).</summary>
+    private static async Task<string> AnnouncedPtyAsync(Process p, string what, Func<string, string?> parse, TimeSpan limit, CancellationToken ct)
+    {
+        var found = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        async Task Pump(StreamReader r)
+        {
+            try
+            {
+                while (await r.ReadLineAsync(CancellationToken.None).ConfigureAwait(false) is { } line)
+                {
+                    if (!found.Task.IsCompleted)
+                    {
+                        seen.Enqueue(line);
+                        if (parse(line) is { } pty)
+                        {
+                            found.TrySetResult(pty);
+                        }
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+            {
+            }
+        }
+        // Keep draining both streams for the child's whole life so it never blocks on a full pipe.
+        Task outPump = Pump(p.StandardOutput);
+        Task errPump = Pump(p.StandardError);
+        _ = Task.WhenAll(outPump, errPump).ContinueWith(_ => found.TrySetException(
+            new InvalidOperationException($"{what} exited before announcing its pty: {string.Join(" | ", seen)}")), TaskScheduler.Default);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(limit);
+        try
+        {
+            return await found.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            Kill(p);
+            throw;
+        }
+    }
+
+    private static async Task<BoardSession> ConnectAsync(BoardTarget target, Process? p, string port, int portBaud, int lineBaud, string link,
+        BoardLaunchOptions options, TimeSpan defaultTimeout, CancellationToken ct)
+    {
+        System.IO.Ports.SerialPort? serial = null;
+        try
+        {
+            serial = SerialLink.Open(port, portBaud);
+            var stream = new CountingStream(serial);
+            var opts = new BoardConnectionOptions
+            {
+                ResponseTimeout = options.ResponseTimeout ?? defaultTimeout,
+                Log = options.Log,
+            };
+            BoardConnection c = await BoardConnection.OpenAsync(stream, opts, ownsStream: true, ct).ConfigureAwait(false);
+            return new BoardSession(target, p, stream, c, lineBaud, link);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            serial?.Dispose();
+            if (p is not null)
+            {
+                Kill(p);
+            }
+            throw new IOException($"{port}: cannot open the board's serial port: {e.Message}", e);
+        }
+        catch
+        {
+            serial?.Dispose();
+            if (p is not null)
+            {
+                Kill(p);
+            }
+            throw;
+        }
+    }
+
+    private static void Kill(Process p)
+    {
+        try
+        {
+            if (!p.HasExited)
+            {
+                p.Kill();
+                p.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        p.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Connection.DisposeAsync().ConfigureAwait(false);
+        if (_process is not null)
+        {
+            Kill(_process);
+        }
+    }
+
+    /// <summary>A serial port's stream that counts the bytes each way and closes the port with it.</summary>
+    private sealed class CountingStream(System.IO.Ports.SerialPort port) : Stream
+    {
+        private readonly Stream _s = port.BaseStream;
+        private long _written;
+        private long _read;
+
+        public long BytesWritten => Interlocked.Read(ref _written);
+        public long BytesRead => Interlocked.Read(ref _read);
+
+        public override bool CanRead => true;
+        public override bool CanWrite => true;
+        public override bool CanSeek => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            int n = _s.Read(buffer, offset, count);
+            Interlocked.Add(ref _read, n);
+            return n;
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            int n = await _s.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref _read, n);
+            return n;
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            _s.Write(buffer, offset, count);
+            Interlocked.Add(ref _written, count);
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await _s.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref _written, buffer.Length);
+        }
+
+        public override void Flush() => _s.Flush();
+        public override Task FlushAsync(CancellationToken cancellationToken) => _s.FlushAsync(cancellationToken);
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                port.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
+}
