@@ -71,7 +71,7 @@ int main(int argc, char **argv)
     }
     const unsigned es = m.info.output_type == 2 ? 2u : 1u;
     unsigned long records = 0, mismatches = 0, elements = 0;
-    unsigned long long inference = 0;
+    unsigned long long inference = 0, squeeze = 0, quantize = 0;
     uint8_t expected[2 * QNN_MAX_OUTPUTS];
     while (fread(s_pixels, 1, m.info.input_bytes, in) == m.info.input_bytes) {
         qnn_run_result r;
@@ -81,6 +81,8 @@ int main(int argc, char **argv)
             return 3;
         }
         inference += r.cycles.inference;
+        squeeze += r.cycles.squeeze;
+        quantize += r.cycles.quantize;
         if (exp) {
             if (fread(expected, es, r.output_count, exp) != r.output_count) {
                 fprintf(stderr, "expected file too short at record %lu\n", records);
@@ -109,8 +111,11 @@ int main(int argc, char **argv)
     if (exp) {
         fclose(exp);
     }
-    printf("model %s backend %s: %lu records, %lu elements, %lu mismatches, mean inference %llu units\n",
-           m.info.name, qnn_backend_name(&m), records, elements, mismatches,
-           records ? inference / records : 0ull);
+    /* Units: qnn_platform_cycles (ns on hosts, SysTick ticks of 50 instructions under QEMU -icount shift=0). */
+    unsigned long long div = records ? records : 1ull;
+    printf("model %s backend %s: %lu records, %lu elements, %lu mismatches, mean inference %lu units, "
+           "squeeze %lu, quantize %lu\n", /* newlib-nano's printf has no %llu */
+           m.info.name, qnn_backend_name(&m), records, elements, mismatches, (unsigned long)(inference / div),
+           (unsigned long)(squeeze / div), (unsigned long)(quantize / div));
     return (records == 0 || mismatches) ? 1 : 0;
 }

@@ -11,6 +11,8 @@ public static class CommandCatalog
         yield return EvalCommand.Create();
         yield return QuantizeCommand.Create();
         yield return ExportCommand.Create();
+        yield return FirmwareCommand.Create();
+        yield return BoardFlashGroup.Create();
         yield return BenchCommand.Create();
         yield return HilCommand.Create();
         yield return ReportCommand.Create();

@@ -53,7 +53,9 @@ internal sealed record Golden(string Blob, string Inputs, string Expected, int O
         Assert.AreEqual(count, set.Count, "enough inputs");
         using var host = new IntegerClassifier(model);
         byte[] expected = host.RawOutputs(set, 0, count);
-        string dir = TestData.TempDir();
+        // A fixed folder under build/ so the same files can be rerun by hand (CMSIS-NN, squeezers; firmware/README.md).
+        string dir = Path.Combine(TestData.RepoRoot, "build", "tests", "golden", $"{Path.GetFileNameWithoutExtension(relative)}-{count}");
+        Directory.CreateDirectory(dir);
         string blob = Path.Combine(dir, "model.qnnb");
         File.WriteAllBytes(blob, BlobExporter.Export(IntegerModel.Compile(model)).Bytes);
         string exp = Path.Combine(dir, "expected.bin");
