@@ -52,6 +52,36 @@ public sealed class BoardSession : IAsyncDisposable
     public static async Task<BoardSession> OpenAsync(BoardTarget target, BoardLaunchOptions? options = null, CancellationToken ct = default)
     {
         options ??= new BoardLaunchOptions();
+        Launched l = await LaunchAsync(target, options, ct).ConfigureAwait(false);
+        return await ConnectAsync(target, l.Process, l.Port, l.PortBaud, l.LineBaud, l.Link, options, l.Timeout, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts the board and opens its port without the protocol: conformance tests write raw (even broken)
+    /// frames. Disposing the result closes the port and stops the board process.
+    /// </summary>
+    public static async Task<RawBoardLink> OpenRawAsync(BoardTarget target, BoardLaunchOptions? options = null, CancellationToken ct = default)
+    {
+        options ??= new BoardLaunchOptions();
+        Launched l = await LaunchAsync(target, options, ct).ConfigureAwait(false);
+        try
+        {
+            return new RawBoardLink(SerialLink.Open(l.Port, l.PortBaud), l.Process);
+        }
+        catch
+        {
+            if (l.Process is not null)
+            {
+                Kill(l.Process);
+            }
+            throw;
+        }
+    }
+
+    private sealed record Launched(Process? Process, string Port, int PortBaud, int LineBaud, string Link, TimeSpan Timeout);
+
+    private static async Task<Launched> LaunchAsync(BoardTarget target, BoardLaunchOptions options, CancellationToken ct)
+    {
         if (target.Kind != BoardKind.Sim && options.Faults.Any)
         {
             throw new ArgumentException("--faults works on the sim board only (it injects them in its own link)");
@@ -95,7 +125,7 @@ public sealed class BoardSession : IAsyncDisposable
                     string pty = await AnnouncedPtyAsync(p, exe, line => line.StartsWith("pty: ", StringComparison.Ordinal) ? line[5..].Trim() : null,
                         TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
                     string link = baud > 0 ? $"sim pty {pty} at {baud} baud" : $"sim pty {pty}";
-                    return await ConnectAsync(target, p, pty, 115200, baud, link, options, TimeSpan.FromSeconds(3), ct).ConfigureAwait(false);
+                    return new Launched(p, pty, 115200, baud, link, TimeSpan.FromSeconds(3));
                 }
             case BoardKind.Qemu:
                 {
@@ -108,12 +138,12 @@ public sealed class BoardSession : IAsyncDisposable
                     Process p = Start("qemu-system-arm", ["-M", "mps2-an505", "-icount", "shift=0", "-serial", "pty", "-nographic", "-monitor", "none", "-kernel", elf]);
                     string pty = await AnnouncedPtyAsync(p, "qemu-system-arm", ParseQemuPty, TimeSpan.FromSeconds(15), ct).ConfigureAwait(false);
                     // Emulated inference is slow: a ResNet-8 takes a good part of a second of wall time.
-                    return await ConnectAsync(target, p, pty, 115200, 0, $"qemu mps2-an505 pty {pty}", options, TimeSpan.FromSeconds(20), ct).ConfigureAwait(false);
+                    return new Launched(p, pty, 115200, 0, $"qemu mps2-an505 pty {pty}", TimeSpan.FromSeconds(20));
                 }
             default:
                 {
                     int baud = options.Baud ?? BoardLaunchOptions.DefaultSerialBaud;
-                    return await ConnectAsync(target, null, target.Port!, baud, baud, $"{target.Port} at {baud} baud", options, TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
+                    return new Launched(null, target.Port!, baud, baud, $"{target.Port} at {baud} baud", TimeSpan.FromSeconds(5));
                 }
         }
     }
@@ -227,7 +257,7 @@ public sealed class BoardSession : IAsyncDisposable
         }
     }
 
-    private static void Kill(Process p)
+    internal static void Kill(Process p)
     {
         try
         {
@@ -307,5 +337,21 @@ public sealed class BoardSession : IAsyncDisposable
             }
             base.Dispose(disposing);
         }
+    }
+}
+
+/// <summary>A started board's port without the protocol on it (see <see cref="BoardSession.OpenRawAsync"/>).</summary>
+public sealed class RawBoardLink(System.IO.Ports.SerialPort port, Process? process) : IAsyncDisposable
+{
+    public Stream Stream { get; } = port.BaseStream;
+
+    public ValueTask DisposeAsync()
+    {
+        port.Dispose();
+        if (process is not null)
+        {
+            BoardSession.Kill(process);
+        }
+        return ValueTask.CompletedTask;
     }
 }
