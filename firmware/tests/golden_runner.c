@@ -1,6 +1,7 @@
 /* Runs a model blob over raw pixel inputs and compares every output element with golden values.
- *   qnn_golden_runner <blob> <inputs.bin> <expected.bin | -> [portable|cmsis-nn] [bits:N|median:K]
- * inputs.bin: N records of input_bytes raw HWC pixels; expected.bin: N records of output_count
+ *   qnn_golden_runner <blob> <inputs.bin> <expected.bin | -> [portable|cmsis-nn] [bits:N|median:K] [tensor]
+ * inputs.bin: N records of input_bytes raw HWC pixels, or with "tensor" of already quantized input tensors
+ * (input_bytes elements of the activation type, little-endian; run through qnn_run_tensor); expected.bin: N records of output_count
  * elements in the output type (int8, or int16 little-endian). "-" prints the outputs instead.
  * Exit 0 when every element of every record matches. Works hosted and under QEMU semihosting. */
 #include <stdio.h>
@@ -15,7 +16,7 @@
 #endif
 
 static _Alignas(8) uint8_t s_blob[QNN_GOLDEN_MAX_BLOB];
-static uint8_t s_pixels[QNN_MAX_INPUT_BYTES];
+static uint8_t s_pixels[2 * QNN_MAX_INPUT_BYTES];
 
 static long read_file(const char *path, uint8_t *buf, size_t cap)
 {
@@ -31,11 +32,12 @@ static long read_file(const char *path, uint8_t *buf, size_t cap)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s blob inputs expected|- [portable|cmsis-nn] [bits:N|median:K]\n", argv[0]);
+        fprintf(stderr, "usage: %s blob inputs expected|- [portable|cmsis-nn] [bits:N|median:K] [tensor]\n", argv[0]);
         return 2;
     }
     const qnn_kernels *kernels = &qnn_kernels_portable;
     qnn_squeezer sq = {QNN_SQUEEZE_NONE, 0};
+    int tensor = 0;
     for (int i = 4; i < argc; ++i) {
         if (strcmp(argv[i], "cmsis-nn") == 0) {
 #ifdef QNN_HAVE_CMSIS_NN
@@ -44,6 +46,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "built without CMSIS-NN\n");
             return 2;
 #endif
+        } else if (strcmp(argv[i], "tensor") == 0) {
+            tensor = 1;
         } else if (strncmp(argv[i], "bits:", 5) == 0) {
             sq.kind = QNN_SQUEEZE_BIT_DEPTH;
             sq.param = (uint8_t)atoi(argv[i] + 5);
@@ -73,9 +77,11 @@ int main(int argc, char **argv)
     unsigned long records = 0, mismatches = 0, elements = 0;
     unsigned long long inference = 0, squeeze = 0, quantize = 0;
     uint8_t expected[2 * QNN_MAX_OUTPUTS];
-    while (fread(s_pixels, 1, m.info.input_bytes, in) == m.info.input_bytes) {
+    const size_t record = tensor ? (size_t)m.info.input_bytes * m.info.precision : m.info.input_bytes;
+    while (fread(s_pixels, 1, record, in) == record) {
         qnn_run_result r;
-        s = qnn_run(&m, s_pixels, m.info.input_bytes, &sq, &r, NULL);
+        s = tensor ? qnn_run_tensor(&m, s_pixels, record, &r, NULL)
+                   : qnn_run(&m, s_pixels, m.info.input_bytes, &sq, &r, NULL);
         if (s != QNN_OK) {
             fprintf(stderr, "record %lu: run failed: %s\n", records, qnn_status_name(s));
             return 3;

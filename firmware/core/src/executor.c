@@ -242,6 +242,23 @@ const void *qnn_output_data(const qnn_model *m)
     return s_arena + t.offset;
 }
 
+/* Output values (int8 widened) and the label: argmax, ties to the lowest index as numpy.argmax. */
+static void collect_outputs(const qnn_model *m, qnn_run_result *res)
+{
+    res->output_type = m->info.output_type;
+    res->output_count = m->info.output_count;
+    const void *out = qnn_output_data(m);
+    int32_t best = INT32_MIN;
+    for (uint16_t i = 0; i < res->output_count; ++i) {
+        int16_t v = res->output_type == 2 ? ((const int16_t *)out)[i] : ((const int8_t *)out)[i];
+        res->output[i] = v;
+        if (v > best) {
+            best = v;
+            res->label = (int16_t)i;
+        }
+    }
+}
+
 qnn_status qnn_run(qnn_model *m, const uint8_t *pixels, size_t n, const qnn_squeezer *sq, qnn_run_result *res,
                    uint32_t *op_cycles)
 {
@@ -282,18 +299,44 @@ qnn_status qnn_run(qnn_model *m, const uint8_t *pixels, size_t n, const qnn_sque
     res->cycles.squeeze = t1 - t0;
     res->cycles.quantize = t2 - t1;
     res->cycles.inference = t3 - t2;
-    res->output_type = m->info.output_type;
-    res->output_count = m->info.output_count;
-    const void *out = qnn_output_data(m);
-    int32_t best = INT32_MIN;
-    for (uint16_t i = 0; i < res->output_count; ++i) {
-        int16_t v = res->output_type == 2 ? ((const int16_t *)out)[i] : ((const int8_t *)out)[i];
-        res->output[i] = v;
-        if (v > best) { /* strict: ties go to the lowest index, as numpy.argmax */
-            best = v;
-            res->label = (int16_t)i;
-        }
+    collect_outputs(m, res);
+    return QNN_OK;
+}
+
+qnn_status qnn_run_tensor(qnn_model *m, const void *data, size_t bytes, qnn_run_result *res, uint32_t *op_cycles)
+{
+    if (!m || !m->loaded) {
+        return QNN_E_NOT_LOADED;
     }
+    if (!data || !res) {
+        return QNN_E_NULL;
+    }
+    if (bytes != (size_t)m->info.input_bytes * m->info.precision) {
+        return QNN_E_INPUT;
+    }
+    memset(res, 0, sizeof *res);
+    qnn_tensor_rec t;
+    qnn_read_tensor(m->blob, qnn_rd16(m->blob + QNN_H_INPUT), &t);
+    uint32_t t0 = qnn_platform_cycles();
+    /* Little-endian elements, as the protocol carries them; byte-wise so any host endianness reads them alike. */
+    const uint8_t *src = (const uint8_t *)data;
+    if (m->info.precision == 2) {
+        int16_t *q = (int16_t *)(void *)(s_arena + t.offset);
+        for (uint32_t i = 0; i < m->info.input_bytes; ++i) {
+            q[i] = (int16_t)(uint16_t)(src[2 * i] | (src[2 * i + 1] << 8));
+        }
+    } else {
+        memcpy(s_arena + t.offset, src, m->info.input_bytes);
+    }
+    uint32_t t1 = qnn_platform_cycles();
+    qnn_status s = qnn_invoke(m, op_cycles);
+    if (s != QNN_OK) {
+        return s;
+    }
+    uint32_t t2 = qnn_platform_cycles();
+    res->cycles.quantize = t1 - t0;
+    res->cycles.inference = t2 - t1;
+    collect_outputs(m, res);
     return QNN_OK;
 }
 

@@ -30,6 +30,41 @@ public sealed class GoldenX86Tests
     }
 
     [TestMethod]
+    [DataRow(GoldenModels.CifarInt8)]
+    [DataRow(GoldenModels.CifarInt16)]
+    public void QuantizedTensorInputsGiveTheHostEngineOutputs(string relative)
+    {
+        // qnn_run_tensor: the host quantizes (EngineIo.QuantizeInput) and sends the tensor; the device only infers.
+        Golden g = Golden.Prepare(relative, 50);
+        QnnModel model = GoldenModels.Load(relative);
+        IntegerModel compiled = IntegerModel.Compile(model);
+        ImageSet set = GoldenModels.Inputs(relative, 50);
+        var px = new float[50 * set.ImageSize];
+        for (int i = 0; i < 50; i++)
+        {
+            set.CopyImage(i, px.AsSpan(i * set.ImageSize, set.ImageSize));
+        }
+        byte[] tensors;
+        if (compiled.ActivationType == ElementType.Int8)
+        {
+            var q = new sbyte[px.Length];
+            EngineIo.QuantizeInput(compiled, px, model.Preprocessing, q);
+            tensors = System.Runtime.InteropServices.MemoryMarshal.AsBytes(q.AsSpan()).ToArray();
+        }
+        else
+        {
+            var q = new short[px.Length];
+            EngineIo.QuantizeInput(compiled, px, model.Preprocessing, q);
+            tensors = System.Runtime.InteropServices.MemoryMarshal.AsBytes(q.AsSpan()).ToArray();
+        }
+        string file = Path.Combine(TestData.TempDir(), "tensors.bin");
+        File.WriteAllBytes(file, tensors);
+        ToolResult r = Tool.Run(CoreTools.GoldenRunner, [g.Blob, file, g.Expected, "portable", "tensor"]);
+        Assert.AreEqual(0, r.ExitCode, r.Output + r.Error);
+        StringAssert.Contains(r.Output, $"50 records, {50 * g.Outputs} elements, 0 mismatches");
+    }
+
+    [TestMethod]
     public void TheGoldenRunnerNoticesOneChangedLogit()
     {
         // Guards the check itself: one expected value off by one must fail the run.

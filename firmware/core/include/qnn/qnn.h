@@ -107,6 +107,11 @@ typedef struct qnn_run_result {
 qnn_status qnn_run(qnn_model *m, const uint8_t *pixels, size_t n, const qnn_squeezer *sq,
                    qnn_run_result *res, uint32_t *op_cycles);
 
+/* Infers on an already quantized input tensor (input_bytes elements of the model's activation type,
+ * int16 little-endian; bytes = input_bytes x precision), skipping squeeze and the input table: for
+ * hosts that send quantized tensors (adversarial examples off the pixel grid). cycles.quantize is the copy. */
+qnn_status qnn_run_tensor(qnn_model *m, const void *data, size_t bytes, qnn_run_result *res, uint32_t *op_cycles);
+
 typedef struct qnn_detect_result {
     qnn_run_result raw;                  /* the unsqueezed run */
     int32_t l1[QNN_MAX_SQUEEZERS];       /* L1 of raw quantized outputs vs each squeezed run */
