@@ -13,8 +13,8 @@ static void board_info(void *ctx, qnn_board_info_t *out)
     if (d->selected >= 0) {
         out->backend = qnn_backend_name(&d->model);
     }
-    /* no INPUT_TENSOR: the core takes pixels only (qnn_run) */
-    out->capabilities = (d->info.capabilities | QNN_CAP_SQUEEZE | QNN_CAP_DETECTOR) & ~QNN_CAP_INPUT_TENSOR;
+    /* INPUT_TENSOR: quantized inputs off the pixel grid (adversarial examples) go to qnn_run_tensor */
+    out->capabilities = d->info.capabilities | QNN_CAP_SQUEEZE | QNN_CAP_DETECTOR | QNN_CAP_INPUT_TENSOR;
 }
 
 static int model_count(void *ctx) { return ((const qnn_core_device_t *)ctx)->n_models; }
@@ -115,13 +115,13 @@ static uint8_t *input_buffer(void *ctx, uint32_t *capacity)
 static int infer(void *ctx, const uint8_t *input, uint32_t len, int is_tensor, qnn_infer_result_t *res)
 {
     qnn_core_device_t *d = (qnn_core_device_t *)ctx;
-    if (is_tensor) {
-        return QNN_DEV_ERR_NOT_SUPPORTED;
-    }
     if (d->selected < 0) {
         return QNN_DEV_ERR_NO_MODEL;
     }
     const qnn_squeeze_t *c = &d->squeeze;
+    if (is_tensor && (c->bit_depth || c->median_size > 1 || c->detector)) {
+        return QNN_DEV_ERR_NOT_SUPPORTED; /* Feature Squeezing is defined on pixels, not on quantized tensors */
+    }
     qnn_squeezer sq[2];
     unsigned n_sq = 0;
     if (c->bit_depth) {
@@ -137,7 +137,13 @@ static int infer(void *ctx, const uint8_t *input, uint32_t len, int is_tensor, q
     static qnn_detect_result det;
     static qnn_run_result plain;
     memset(res->stage_time, 0, sizeof(res->stage_time));
-    if (c->detector) {
+    if (is_tensor) {
+        qnn_status s = qnn_run_tensor(&d->model, input, len, &plain, NULL);
+        if (s != QNN_OK) {
+            return map_status(s);
+        }
+        run = &plain;
+    } else if (c->detector) {
         int32_t threshold = (int32_t)c->threshold; /* the core's score is an integer L1 */
         qnn_status s = qnn_detect(&d->model, input, len, sq, n_sq, threshold, &det);
         if (s != QNN_OK) {

@@ -142,8 +142,21 @@ TEST(uploaded_blob_runs_with_hand_derived_logits)
     /* a wrong input size is the protocol's refusal, before the core runs */
     uint8_t small[8 + 15] = {0, 1};
     CHECK_EQ(request(QNN_MSG_INFER, seq++, small, sizeof(small)), QNN_ST_BAD_INPUT_SIZE);
-    /* tensor inputs are not offered by the core */
+    /* a quantized input tensor reaches qnn_run_tensor: the answer equals the core's own run on it */
     uint8_t tensor[8 + 16] = {QNN_INFER_INPUT_TENSOR, 1};
+    for (int i = 0; i < 16; i++) {
+        tensor[8 + i] = (uint8_t)(int8_t)(i * 7 - 50);
+    }
+    CHECK_EQ(request(QNN_MSG_INFER, seq++, tensor, sizeof(tensor)), QNN_ST_OK);
+    static qnn_run_result direct;
+    CHECK_EQ(qnn_run_tensor(&core.model, tensor + 8, 16, &direct, NULL), QNN_OK);
+    CHECK_EQ(qnn_get_u16(last_payload + 1), (uint16_t)direct.label);
+    for (int k = 0; k < 3; k++) {
+        CHECK_EQ(logit(k), direct.output[k]);
+    }
+    /* squeezing is defined on pixels: with it on, a tensor input is refused */
+    uint8_t sq[8] = {4, 0, 0, 0, 0, 0, 0, 0};
+    CHECK_EQ(request(QNN_MSG_SET_SQUEEZE, seq++, sq, 8), QNN_ST_OK);
     CHECK_EQ(request(QNN_MSG_INFER, seq++, tensor, sizeof(tensor)), QNN_ST_NOT_SUPPORTED);
 }
 
