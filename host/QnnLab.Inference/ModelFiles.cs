@@ -21,6 +21,8 @@ public static class ModelFiles
             ".h5" or ".hdf5" or ".keras" => KerasImporter.Load(path, preprocessing),
             _ => throw new ModelException($"{path}: unknown model format '{ext}' (expected .tflite or .h5)"),
         };
+        // Errors downstream name the model: make that the file's name (a Keras config name is often just "model").
+        m.Name = Path.GetFileNameWithoutExtension(path);
         // A float model's file says nothing about its input scaling: known files get theirs by hash.
         if (preprocessing is null && m.Precision == Precision.Float && KnownFloatInputs.TryGetValue(Sha256(path), out InputPreprocessing? known))
         {

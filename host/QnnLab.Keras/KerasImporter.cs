@@ -27,6 +27,7 @@ public static class KerasImporter
         var nodes = new Dictionary<string, GraphNode>();
         try
         {
+            Hdf5Superblock.CheckNotTruncated(path);
             using var file = H5File.OpenRead(path);
             if (!file.AttributeExists("model_config"))
             {

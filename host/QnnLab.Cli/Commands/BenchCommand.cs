@@ -30,14 +30,18 @@ public static class BenchCommand
         };
         cmd.SetAction(parse =>
         {
+            double secs = parse.GetValue(seconds);
+            if (!(secs > 0))
+            {
+                throw new ArgumentException($"--seconds {secs.ToString(CultureInfo.InvariantCulture)}: must be more than 0");
+            }
+            int[] sizes = ParseBatches(parse.GetValue(batches)!);
             string path = CommonOptions.ResolveModel(parse.GetValue(model)!);
             QnnModel m = ModelFiles.Load(path);
             if (m.Precision == Precision.Float)
             {
                 throw new ModelException($"{path}: is a float model; benchmark an int8/int16 model (qnnlab quantize makes one)");
             }
-            double secs = parse.GetValue(seconds);
-            int[] sizes = parse.GetValue(batches)!.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
             var rows = new List<Dictionary<string, object?>>();
             Console.WriteLine($"model {Path.GetFileName(path)} ({ModelFiles.Name(m.Precision)}), {secs:F0} s per figure, 1 thread");
             Console.WriteLine("| batch | integer engine img/s | vectorised | TorchSharp float32 img/s | ratio | peak working set |");
@@ -67,4 +71,9 @@ public static class BenchCommand
         });
         return cmd;
     }
+
+    private static int[] ParseBatches(string text) => text.Split(',').Select(s =>
+        int.TryParse(s.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int b) && b >= 1
+            ? b
+            : throw new ArgumentException($"--batches '{text}': '{s}' is not a batch size of 1 or more")).ToArray();
 }

@@ -93,6 +93,10 @@ public static class CommonOptions
     /// </summary>
     public static ImageSet LoadData(string spec, QnnModel model, int? limit)
     {
+        if (limit < 1)
+        {
+            throw new ArgumentException($"--limit {limit}: must be 1 or more");
+        }
         spec = ResolveData(spec);
         int[] shape = model.InputTensor.Shape;
         (string scheme, _, _) = DataSpec.Parse(spec);

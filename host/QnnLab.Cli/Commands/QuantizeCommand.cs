@@ -40,14 +40,21 @@ public static class QuantizeCommand
             QnnModel q = Classifiers.Quantize(m, p, calib);
             string outPath = parse.GetValue(output)!;
             string? dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
-            if (dir is not null)
-            {
-                Directory.CreateDirectory(dir);
-            }
             // Write beside the target and rename: a failed write (full disk) leaves no truncated model.
             string tmp = outPath + ".tmp";
-            TfliteWriter.Write(q, tmp);
-            File.Move(tmp, outPath, overwrite: true);
+            try
+            {
+                if (dir is not null)
+                {
+                    Directory.CreateDirectory(dir);
+                }
+                TfliteWriter.Write(q, tmp);
+                File.Move(tmp, outPath, overwrite: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new IOException($"{outPath}: cannot write the model ({e.Message})", e);
+            }
             Console.Error.WriteLine($"wrote {outPath} ({new FileInfo(outPath).Length} bytes, {ModelFiles.Name(p)})");
             if (parse.GetValue(json))
             {
