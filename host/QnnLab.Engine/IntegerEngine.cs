@@ -7,7 +7,7 @@ namespace QnnLab.Engine;
 /// <summary>Which kernels an engine runs.</summary>
 public enum KernelPath
 {
-    /// <summary>Vectorised kernels where the CPU has them (AVX-VNNI), scalar reference kernels elsewhere.</summary>
+    /// <summary>Vectorised kernels where the CPU has them (AVX2; AVX-VNNI for the int8 GEMM), scalar reference kernels elsewhere.</summary>
     Auto,
     /// <summary>Only the scalar reference kernels (portable; the yardstick for the vectorised ones).</summary>
     Reference,
@@ -45,6 +45,9 @@ public sealed unsafe class IntegerEngine : IDisposable
     /// <summary>True when vectorised kernels are in use.</summary>
     public bool Vectorised => _fast is not null;
     public long ArenaBytes => _arena.LongLength;
+
+    /// <summary>True when <paramref name="op"/> runs on a vectorised kernel (for tests that must exercise them).</summary>
+    internal bool RunsVectorised(CompiledOp op) => _fast is not null && _fast.Covers(op);
 
     /// <summary>Runs <paramref name="batch"/> int8 images (HWC, concatenated) and writes their int8 outputs.</summary>
     public void Run(ReadOnlySpan<sbyte> inputs, int batch, Span<sbyte> outputs)
@@ -134,7 +137,10 @@ public sealed unsafe class IntegerEngine : IDisposable
                 }
                 break;
             case DepthwisePlan p:
-                ReferenceKernels.Depthwise(p, At(p.Input, batch), output, batch);
+                if (_fast is null || !_fast.Depthwise(p, At(p.Input, batch), output, batch))
+                {
+                    ReferenceKernels.Depthwise(p, At(p.Input, batch), output, batch);
+                }
                 break;
             case FullyConnectedPlan p:
                 if (_fast is null || !_fast.FullyConnected(p, At(p.Input, batch), output, batch))

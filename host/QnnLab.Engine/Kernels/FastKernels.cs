@@ -7,15 +7,17 @@ using QnnLab.Model;
 namespace QnnLab.Engine.Kernels;
 
 /// <summary>
-/// Vectorised int8 kernels (AVX2 + AVX-VNNI): convolution and fully connected as im2col + an int8 GEMM
-/// with 32-bit accumulation, and ADD. Bit-exact with <see cref="ReferenceKernels"/>:
-/// VPDPBUSD multiplies unsigned by signed bytes, so activations enter as x + 128 and the constant
-/// (128 - inputOffset) * sum(w) is folded into the bias (sum (x - zp) w = sum (x + 128) w - (128 + zp) sum w;
-/// out-of-image taps hold zp + 128, which the folded bias cancels, as the reference skips them).
-/// The int32 sums wrap exactly as the reference's do. Requantization runs on 8 lanes with
-/// per-channel shifts. Weights are packed once per engine; scratch buffers are reused: no allocation per run.
+/// Vectorised kernels (AVX2; AVX-VNNI for the int8 GEMM). This file: int8 convolution and fully connected
+/// as im2col + an int8 GEMM with 32-bit accumulation, and ADD (int8 and int16). Bit-exact with
+/// <see cref="ReferenceKernels"/>: VPDPBUSD multiplies unsigned by signed bytes, so activations enter as
+/// x + 128 and the constant (128 - inputOffset) * sum(w) is folded into the bias
+/// (sum (x - zp) w = sum (x + 128) w - (128 + zp) sum w; out-of-image taps hold zp + 128, which the folded
+/// bias cancels, as the reference skips them). The int32 sums wrap exactly as the reference's do.
+/// Requantization runs on 8 lanes with per-channel shifts. 16x8 GEMMs and depthwise live in the other
+/// parts of this class. Weights are packed once per engine; scratch buffers are reused: no allocation per run.
+/// An operator whose constants fall outside a vector kernel's range is not packed and runs on the reference.
 /// </summary>
-internal sealed unsafe class FastKernels : IDisposable
+internal sealed unsafe partial class FastKernels : IDisposable
 {
     /// <summary>im2col rows per chunk: the chunk stays in L1/L2 while every weight block passes over it.</summary>
     private const int ChunkRows = 128;
@@ -26,7 +28,8 @@ internal sealed unsafe class FastKernels : IDisposable
     private readonly byte* _col;
     private readonly int _colBytes;
 
-    public static bool IsSupported => AvxVnni.IsSupported && Avx2.IsSupported;
+    /// <summary>AVX2 runs every vector kernel but the int8 GEMM, which also needs AVX-VNNI.</summary>
+    public static bool IsSupported => Avx2.IsSupported;
 
     public FastKernels(IntegerModel model)
     {
@@ -35,6 +38,7 @@ internal sealed unsafe class FastKernels : IDisposable
         {
             PackedGemm? g = op switch
             {
+                _ when !AvxVnni.IsSupported => null,
                 ConvPlan c when !c.Is16x8 => PackedGemm.FromConv(c),
                 FullyConnectedPlan f when !f.Is16x8 && f.WeightsOffset == 0 => PackedGemm.FromFullyConnected(f),
                 _ => null,
@@ -47,6 +51,8 @@ internal sealed unsafe class FastKernels : IDisposable
         }
         _colBytes = ChunkRows * maxK4;
         _col = (byte*)NativeMemory.AlignedAlloc((nuint)_colBytes, 64);
+        Prepare16(model.Ops);
+        PrepareDepthwise(model.Ops);
     }
 
     public void Dispose()
@@ -56,10 +62,16 @@ internal sealed unsafe class FastKernels : IDisposable
         {
             g.Dispose();
         }
+        Dispose16();
+        DisposeDepthwise();
     }
 
     public bool Conv(ConvPlan p, void* input, void* output, int batch)
     {
+        if (p.Is16x8)
+        {
+            return Conv16(p, input, output, batch);
+        }
         if (!_packed.TryGetValue(p, out PackedGemm? g))
         {
             return false;
@@ -78,6 +90,10 @@ internal sealed unsafe class FastKernels : IDisposable
 
     public bool FullyConnected(FullyConnectedPlan p, void* input, void* output, int batch)
     {
+        if (p.Is16x8)
+        {
+            return FullyConnected16(p, input, output, batch);
+        }
         if (!_packed.TryGetValue(p, out PackedGemm? g))
         {
             return false;
@@ -222,8 +238,8 @@ internal sealed unsafe class FastKernels : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow(PackedGemm g, int ocBase, int ocCount, Vector256<int> lo, Vector256<int> hi, sbyte* dst, sbyte* tmp)
     {
-        Vector256<int> q0 = Requantize(g, ocBase, lo);
-        Vector256<int> q1 = Requantize(g, ocBase + 8, hi);
+        Vector256<int> q0 = g.Requant.Apply8(ocBase, lo);
+        Vector256<int> q1 = g.Requant.Apply8(ocBase + 8, hi);
         Vector256<short> words = Vector256.Narrow(q0, q1);
         Vector128<sbyte> packed = Vector128.Narrow(words.GetLower(), words.GetUpper());
         if (ocCount == OcTile)
@@ -240,65 +256,72 @@ internal sealed unsafe class FastKernels : IDisposable
         }
     }
 
-    /// <summary>
-    /// TFLite MultiplyByQuantizedMultiplier on 8 lanes, plus offset and clamp. With multipliers &gt;= 0 the
-    /// doubling high multiply equals floor((x*m + 2^30) / 2^31), taken from the 64-bit products.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Requantize(PackedGemm g, int oc, Vector256<int> acc)
+    /// <summary>True when <paramref name="op"/> runs on a vector kernel here (the rest runs on the reference kernels).</summary>
+    public bool Covers(CompiledOp op) => op switch
     {
-        Vector256<int> x = acc + Vector256.Load(g.BiasEff + oc);
-        x = Avx2.ShiftLeftLogicalVariable(x, Vector256.Load(g.LeftShift + oc).AsUInt32());
-        Vector256<int> m = Vector256.Load(g.Multiplier + oc);
-        Vector256<long> nudge = Vector256.Create(1L << 30);
-        Vector256<long> even = Avx2.Multiply(x, m) + nudge;
-        Vector256<long> odd = Avx2.Multiply(Avx2.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), Avx2.ShiftRightLogical(m.AsInt64(), 32).AsInt32()) + nudge;
-        Vector256<int> evenHigh = Avx2.ShiftRightLogical(even, 31).AsInt32();
-        Vector256<int> oddHigh = Avx2.ShiftLeftLogical(Avx2.ShiftRightLogical(odd, 31), 32).AsInt32();
-        Vector256<int> high = Avx2.Blend(evenHigh, oddHigh, 0b1010_1010);
+        ConvPlan c => c.Is16x8 ? _packed16.ContainsKey(c) : _packed.ContainsKey(c),
+        FullyConnectedPlan f => f.Is16x8 ? _packed16.ContainsKey(f) : _packed.ContainsKey(f),
+        DepthwisePlan d => _depthwise.ContainsKey(d),
+        AddPlan a => CanAdd(a),
+        _ => false,
+    };
 
-        // RoundingDivideByPOT with per-lane exponents.
-        Vector256<uint> e = Vector256.Load(g.RightShift + oc).AsUInt32();
-        Vector256<int> one = Vector256.Create(1);
-        Vector256<int> mask = Avx2.ShiftLeftLogicalVariable(one, e) - one;
-        Vector256<int> remainder = high & mask;
-        Vector256<int> threshold = Avx2.ShiftRightLogical(mask, 1) - Avx2.CompareGreaterThan(Vector256<int>.Zero, high);
-        Vector256<int> result = Avx2.ShiftRightArithmeticVariable(high, e) - Avx2.CompareGreaterThan(remainder, threshold);
-
-        result += Vector256.Create(g.OutputOffset);
-        result = Avx2.Max(result, Vector256.Create(g.ActivationMin));
-        return Avx2.Min(result, Vector256.Create(g.ActivationMax));
-    }
+    /// <summary>The lane arithmetic needs multipliers &gt;= 0 and right shifts of 0..31 (TFLite's add always has them).</summary>
+    private static bool CanAdd(AddPlan p)
+        => p.Output.Type is ElementType.Int8 or ElementType.Int16
+            && p.Input1Multiplier >= 0 && p.Input2Multiplier >= 0 && p.OutputMultiplier >= 0
+            && p.Input1Shift is <= 0 and >= -31 && p.Input2Shift is <= 0 and >= -31 && p.OutputShift is <= 0 and >= -31
+            && p.LeftShift is >= 0 and <= 31;
 
     public bool Add(AddPlan p, void* in1, void* in2, void* output, int batch)
     {
-        if (p.Output.Type != ElementType.Int8)
+        if (!CanAdd(p))
         {
             return false;
         }
         long n = (long)p.Output.ElementsPerImage * batch;
-        sbyte* a = (sbyte*)in1, b = (sbyte*)in2, o = (sbyte*)output;
         long i = 0;
-        Vector256<int> off1 = Vector256.Create(p.Input1Offset), off2 = Vector256.Create(p.Input2Offset);
-        for (; i + 8 <= n; i += 8)
+        if (p.Output.Type == ElementType.Int16)
         {
-            Vector256<int> x1 = Avx2.ConvertToVector256Int32(a + i) + off1;
-            Vector256<int> x2 = Avx2.ConvertToVector256Int32(b + i) + off2;
-            x1 = Vector256.ShiftLeft(x1, p.LeftShift);
-            x2 = Vector256.ShiftLeft(x2, p.LeftShift);
-            Vector256<int> s1 = MulSmallerThanOne(x1, p.Input1Multiplier, -p.Input1Shift);
-            Vector256<int> s2 = MulSmallerThanOne(x2, p.Input2Multiplier, -p.Input2Shift);
-            Vector256<int> r = MulSmallerThanOne(s1 + s2, p.OutputMultiplier, -p.OutputShift) + Vector256.Create(p.OutputOffset);
-            r = Avx2.Min(Avx2.Max(r, Vector256.Create(p.ActivationMin)), Vector256.Create(p.ActivationMax));
-            Vector128<short> s = Vector128.Narrow(r.GetLower(), r.GetUpper());
-            Vector128<sbyte> bytes = Vector128.Narrow(s, s);
-            *(long*)(o + i) = bytes.AsInt64().ToScalar();
+            short* a = (short*)in1, b = (short*)in2, o = (short*)output;
+            for (; i + 8 <= n; i += 8)
+            {
+                Vector256<int> r = AddLanes(p, Avx2.ConvertToVector256Int32(a + i), Avx2.ConvertToVector256Int32(b + i));
+                Vector128.Store(Vector128.Narrow(r.GetLower(), r.GetUpper()), o + i);
+            }
+            for (; i < n; i++)
+            {
+                o[i] = (short)ReferenceKernels.AddElement(p, a[i], b[i]);
+            }
+            return true;
         }
-        for (; i < n; i++)
         {
-            o[i] = (sbyte)ReferenceKernels.AddElement(p, a[i], b[i]);
+            sbyte* a = (sbyte*)in1, b = (sbyte*)in2, o = (sbyte*)output;
+            for (; i + 8 <= n; i += 8)
+            {
+                Vector256<int> r = AddLanes(p, Avx2.ConvertToVector256Int32(a + i), Avx2.ConvertToVector256Int32(b + i));
+                Vector128<short> s = Vector128.Narrow(r.GetLower(), r.GetUpper());
+                Vector128<sbyte> bytes = Vector128.Narrow(s, s);
+                *(long*)(o + i) = bytes.AsInt64().ToScalar();
+            }
+            for (; i < n; i++)
+            {
+                o[i] = (sbyte)ReferenceKernels.AddElement(p, a[i], b[i]);
+            }
         }
         return true;
+    }
+
+    /// <summary><see cref="ReferenceKernels.AddElement"/> on 8 lanes (the shifts wrap as C's, the clamp keeps the type's range).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> AddLanes(AddPlan p, Vector256<int> a, Vector256<int> b)
+    {
+        Vector256<int> x1 = Vector256.ShiftLeft(a + Vector256.Create(p.Input1Offset), p.LeftShift);
+        Vector256<int> x2 = Vector256.ShiftLeft(b + Vector256.Create(p.Input2Offset), p.LeftShift);
+        Vector256<int> s1 = MulSmallerThanOne(x1, p.Input1Multiplier, -p.Input1Shift);
+        Vector256<int> s2 = MulSmallerThanOne(x2, p.Input2Multiplier, -p.Input2Shift);
+        Vector256<int> r = MulSmallerThanOne(s1 + s2, p.OutputMultiplier, -p.OutputShift) + Vector256.Create(p.OutputOffset);
+        return Avx2.Min(Avx2.Max(r, Vector256.Create(p.ActivationMin)), Vector256.Create(p.ActivationMax));
     }
 
     /// <summary>RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x, m), e) for m &gt;= 0 on 8 lanes.</summary>
@@ -319,41 +342,24 @@ internal sealed unsafe class FastKernels : IDisposable
     /// <summary>Weights packed for the GEMM: [oc block of 16][k group of 4][16 oc][4 k], plus per-channel constants.</summary>
     private sealed class PackedGemm : IDisposable
     {
-        public int K4, OutChannels, OcBlocks, OutputOffset, ActivationMin, ActivationMax;
+        public int K4, OutChannels, OcBlocks;
         public sbyte* Packed;
-        public int* BiasEff, Multiplier, LeftShift, RightShift;
+        public required Requant8 Requant;
 
-        public static PackedGemm FromConv(ConvPlan p)
+        public static PackedGemm? FromConv(ConvPlan p)
             => Create(p.Weights, p.KernelH * p.KernelW * p.Input.Channels, p.Output.Channels, p.BiasInt32, p.Multipliers, p.Shifts,
                 p.InputOffset, p.OutputOffset, p.ActivationMin, p.ActivationMax);
 
-        public static PackedGemm FromFullyConnected(FullyConnectedPlan p)
-        {
-            int n = p.OutputDepth;
-            int[] m = p.PerChannel ? p.Multipliers : Enumerable.Repeat(p.Multipliers[0], n).ToArray();
-            int[] s = p.PerChannel ? p.Shifts : Enumerable.Repeat(p.Shifts[0], n).ToArray();
-            return Create(p.Weights, p.InputDepth, n, p.BiasInt32, m, s, p.InputOffset, p.OutputOffset, p.ActivationMin, p.ActivationMax);
-        }
+        public static PackedGemm? FromFullyConnected(FullyConnectedPlan p)
+            => Create(p.Weights, p.InputDepth, p.OutputDepth, p.BiasInt32, p.Multipliers, p.Shifts, p.InputOffset, p.OutputOffset, p.ActivationMin, p.ActivationMax);
 
-        private static PackedGemm Create(sbyte[] weights, int k, int oc, int[] bias, int[] mult, int[] shift, int inputOffset, int outputOffset, int actMin, int actMax)
+        private static PackedGemm? Create(sbyte[] weights, int k, int oc, int[] bias, int[] mult, int[] shift, int inputOffset, int outputOffset, int actMin, int actMax)
         {
-            var g = new PackedGemm
-            {
-                K4 = (k + 3) / 4 * 4,
-                OutChannels = oc,
-                OcBlocks = (oc + OcTile - 1) / OcTile,
-                OutputOffset = outputOffset,
-                ActivationMin = actMin,
-                ActivationMax = actMax,
-            };
-            int ocPadded = g.OcBlocks * OcTile;
-            int groups = g.K4 / 4;
-            g.Packed = (sbyte*)NativeMemory.AlignedAlloc((nuint)(ocPadded * g.K4), 64);
-            new Span<sbyte>(g.Packed, ocPadded * g.K4).Clear();
-            g.BiasEff = Alloc(ocPadded);
-            g.Multiplier = Alloc(ocPadded);
-            g.LeftShift = Alloc(ocPadded);
-            g.RightShift = Alloc(ocPadded);
+            var biasEff = new int[oc];
+            int k4 = (k + 3) / 4 * 4;
+            int ocBlocks = (oc + OcTile - 1) / OcTile;
+            int groups = k4 / 4;
+            var packed = new sbyte[ocBlocks * OcTile * k4];
             for (int o = 0; o < oc; o++)
             {
                 int sum = 0;
@@ -362,35 +368,117 @@ internal sealed unsafe class FastKernels : IDisposable
                     sbyte w = weights[(o * k) + kk];
                     sum += w;
                     int ob = o / OcTile, lane = o % OcTile, gi = kk / 4, j = kk % 4;
-                    g.Packed[(((long)ob * groups + gi) * OcTile + lane) * 4 + j] = w;
+                    packed[(((ob * groups) + gi) * OcTile * 4) + (lane * 4) + j] = w;
                 }
                 // sum (x - zp) w = sum (x + 128) w - (128 + zp) sum w, with zp = -inputOffset (int32 wrap, as the reference).
-                g.BiasEff[o] = unchecked(bias[o] - ((128 - inputOffset) * sum));
-                g.Multiplier[o] = mult[o];
-                g.LeftShift[o] = shift[o] > 0 ? shift[o] : 0;
-                g.RightShift[o] = shift[o] > 0 ? 0 : -shift[o];
-                if (mult[o] < 0 || g.RightShift[o] > 31)
-                {
-                    throw new ModelException($"multiplier {mult[o]} / shift {shift[o]} outside the vector kernel's range");
-                }
+                biasEff[o] = unchecked(bias[o] - ((128 - inputOffset) * sum));
             }
+            Requant8? q = Requant8.Create(biasEff, mult, shift, oc, outputOffset, actMin, actMax);
+            if (q is null)
+            {
+                return null;
+            }
+            var g = new PackedGemm { K4 = k4, OutChannels = oc, OcBlocks = ocBlocks, Requant = q };
+            g.Packed = (sbyte*)NativeMemory.AlignedAlloc((nuint)packed.Length, 64);
+            packed.CopyTo(new Span<sbyte>(g.Packed, packed.Length));
             return g;
         }
 
-        private static int* Alloc(int n)
+        public void Dispose()
         {
-            int* p = (int*)NativeMemory.AlignedAlloc((nuint)(n * sizeof(int)), 64);
+            NativeMemory.AlignedFree(Packed);
+            Requant.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Per-channel constants of the int8 requantization on int32 lanes (bias, multiplier, left and right
+    /// shift), padded to a multiple of 16 channels, plus output offset and clamp.
+    /// </summary>
+    internal sealed class Requant8 : IDisposable
+    {
+        private int* _bias, _multiplier, _leftShift, _rightShift;
+        public int OutputOffset, ActivationMin, ActivationMax;
+
+        private Requant8()
+        {
+        }
+
+        /// <summary>Null when a multiplier is negative or a right shift exceeds 31 (the vector arithmetic's range).</summary>
+        public static Requant8? Create(int[] bias, int[] multipliers, int[] shifts, int channels, int outputOffset, int activationMin, int activationMax)
+        {
+            int padded = (channels + OcTile - 1) / OcTile * OcTile;
+            var q = new Requant8
+            {
+                _bias = AllocInts(padded),
+                _multiplier = AllocInts(padded),
+                _leftShift = AllocInts(padded),
+                _rightShift = AllocInts(padded),
+                OutputOffset = outputOffset,
+                ActivationMin = activationMin,
+                ActivationMax = activationMax,
+            };
+            for (int c = 0; c < channels; c++)
+            {
+                int m = multipliers[multipliers.Length == 1 ? 0 : c];
+                int s = shifts[shifts.Length == 1 ? 0 : c];
+                if (m < 0 || s < -31 || s > 31)
+                {
+                    q.Dispose();
+                    return null;
+                }
+                q._bias[c] = bias[c];
+                q._multiplier[c] = m;
+                q._leftShift[c] = s > 0 ? s : 0;
+                q._rightShift[c] = s > 0 ? 0 : -s;
+            }
+            return q;
+        }
+
+        /// <summary>
+        /// TFLite MultiplyByQuantizedMultiplier on 8 lanes (channels c..c+7) after adding the bias, plus offset and
+        /// clamp. With multipliers &gt;= 0 the doubling high multiply equals floor((x*m + 2^30) / 2^31), taken from the 64-bit products.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<int> Apply8(int c, Vector256<int> acc)
+        {
+            Vector256<int> x = acc + Vector256.Load(_bias + c);
+            x = Avx2.ShiftLeftLogicalVariable(x, Vector256.Load(_leftShift + c).AsUInt32());
+            Vector256<int> m = Vector256.Load(_multiplier + c);
+            Vector256<long> nudge = Vector256.Create(1L << 30);
+            Vector256<long> even = Avx2.Multiply(x, m) + nudge;
+            Vector256<long> odd = Avx2.Multiply(Avx2.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), Avx2.ShiftRightLogical(m.AsInt64(), 32).AsInt32()) + nudge;
+            Vector256<int> evenHigh = Avx2.ShiftRightLogical(even, 31).AsInt32();
+            Vector256<int> oddHigh = Avx2.ShiftLeftLogical(Avx2.ShiftRightLogical(odd, 31), 32).AsInt32();
+            Vector256<int> high = Avx2.Blend(evenHigh, oddHigh, 0b1010_1010);
+
+            // RoundingDivideByPOT with per-lane exponents.
+            Vector256<uint> e = Vector256.Load(_rightShift + c).AsUInt32();
+            Vector256<int> one = Vector256.Create(1);
+            Vector256<int> mask = Avx2.ShiftLeftLogicalVariable(one, e) - one;
+            Vector256<int> remainder = high & mask;
+            Vector256<int> threshold = Avx2.ShiftRightLogical(mask, 1) - Avx2.CompareGreaterThan(Vector256<int>.Zero, high);
+            Vector256<int> result = Avx2.ShiftRightArithmeticVariable(high, e) - Avx2.CompareGreaterThan(remainder, threshold);
+
+            result += Vector256.Create(OutputOffset);
+            result = Avx2.Max(result, Vector256.Create(ActivationMin));
+            return Avx2.Min(result, Vector256.Create(ActivationMax));
+        }
+
+        private static int* AllocInts(int n)
+        {
+            int* p = (int*)NativeMemory.AlignedAlloc((nuint)n * sizeof(int), 64);
             new Span<int>(p, n).Clear();
             return p;
         }
 
         public void Dispose()
         {
-            NativeMemory.AlignedFree(Packed);
-            NativeMemory.AlignedFree(BiasEff);
-            NativeMemory.AlignedFree(Multiplier);
-            NativeMemory.AlignedFree(LeftShift);
-            NativeMemory.AlignedFree(RightShift);
+            NativeMemory.AlignedFree(_bias);
+            NativeMemory.AlignedFree(_multiplier);
+            NativeMemory.AlignedFree(_leftShift);
+            NativeMemory.AlignedFree(_rightShift);
+            _bias = _multiplier = _leftShift = _rightShift = null;
         }
     }
 }

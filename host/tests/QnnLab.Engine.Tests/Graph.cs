@@ -30,8 +30,12 @@ internal static class Graph
     public static Tensor Bias32(int[] values) => Tensor.FromArray("b", ElementType.Int32, [values.Length], values);
     public static Tensor Bias64(long[] values) => Tensor.FromArray("b", ElementType.Int64, [values.Length], values);
 
-    /// <summary>Runs int8 inputs through the reference and the default (vectorised where available) path; both must agree.</summary>
-    public static sbyte[] Run8(QnnModel model, sbyte[] input, int batch = 1)
+    /// <summary>
+    /// Runs int8 inputs through the reference and the default (vectorised where available) path; both must agree.
+    /// With <paramref name="vectorised"/>, every convolution, depthwise, fully connected and add must also run on a
+    /// vector kernel (so the comparison is not the reference against itself); without AVX2 the test is inconclusive.
+    /// </summary>
+    public static sbyte[] Run8(QnnModel model, sbyte[] input, int batch = 1, bool vectorised = false)
     {
         IntegerModel im = IntegerModel.Compile(model);
         var reference = new sbyte[im.OutputSize * batch];
@@ -42,13 +46,14 @@ internal static class Graph
         }
         using (var e = new IntegerEngine(im, Math.Max(1, batch / 2 + 1), KernelPath.Auto))
         {
+            CheckVectorised(e, vectorised);
             e.Run(input, batch, fast);
         }
         CollectionAssert.AreEqual(reference, fast, "vectorised and reference kernels disagree");
         return reference;
     }
 
-    public static short[] Run16(QnnModel model, short[] input, int batch = 1)
+    public static short[] Run16(QnnModel model, short[] input, int batch = 1, bool vectorised = false)
     {
         IntegerModel im = IntegerModel.Compile(model);
         var reference = new short[im.OutputSize * batch];
@@ -57,11 +62,38 @@ internal static class Graph
         {
             e.Run(input, batch, reference);
         }
-        using (var e = new IntegerEngine(im, batch, KernelPath.Auto))
+        // A smaller tile than the batch also exercises the engine's tiling.
+        using (var e = new IntegerEngine(im, Math.Max(1, batch / 2 + 1), KernelPath.Auto))
         {
+            CheckVectorised(e, vectorised);
             e.Run(input, batch, fast);
         }
         CollectionAssert.AreEqual(reference, fast, "vectorised and reference kernels disagree");
         return reference;
+    }
+
+    /// <summary>Asserts that every convolution, depthwise, fully connected and add of the engine's model runs vectorised.</summary>
+    public static void CheckVectorised(IntegerEngine engine, bool required = true)
+    {
+        if (!required)
+        {
+            return;
+        }
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            Assert.Inconclusive("this CPU has no AVX2: the vectorised kernels cannot run here");
+        }
+        foreach (CompiledOp op in engine.Model.Ops)
+        {
+            bool gemm8 = op is ConvPlan { Is16x8: false } or FullyConnectedPlan { Is16x8: false };
+            if (gemm8 && !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+            {
+                continue; // the int8 GEMM needs AVX-VNNI; this CPU runs it on the reference kernels
+            }
+            if (op is ConvPlan or DepthwisePlan or FullyConnectedPlan or AddPlan)
+            {
+                Assert.IsTrue(engine.RunsVectorised(op), $"operator {op.OperatorIndex} ({op.Kind}) does not run vectorised");
+            }
+        }
     }
 }

@@ -1,0 +1,205 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using static QnnLab.Engine.Requantization;
+
+namespace QnnLab.Engine.Kernels;
+
+/// <summary>
+/// Depthwise convolution (depth multiplier 1, int8 and 16x8) vectorised across channels: eight int32 lanes
+/// per step, one multiply-add per in-image tap, with the tap list computed once per output pixel (the
+/// reference's skipped taps are simply left out). int8: the lanes add w * (x + inputOffset) with int32
+/// wrap-around, as the reference. 16x8: |w * x| &lt;= 2^7 * 2^15 = 2^22, so up to
+/// <see cref="MaxTaps16"/> = 511 taps (511 * 2^22 &lt; 2^31) sum exactly in int32 before the widening to
+/// int64 for the bias and the 16-bit-multiplier requantization. Channels past the last multiple of 8 run scalar.
+/// </summary>
+internal sealed unsafe partial class FastKernels
+{
+    /// <summary>Taps whose 16x8 products an int32 lane sums without overflow (see the class comment).</summary>
+    internal const int MaxTaps16 = 511;
+
+    private readonly Dictionary<CompiledOp, PackedDepthwise> _depthwise = new(ReferenceEqualityComparer.Instance);
+
+    private void PrepareDepthwise(IEnumerable<CompiledOp> ops)
+    {
+        foreach (CompiledOp op in ops)
+        {
+            if (op is DepthwisePlan p && PackedDepthwise.Create(p) is { } d)
+            {
+                _depthwise[op] = d;
+            }
+        }
+    }
+
+    private void DisposeDepthwise()
+    {
+        foreach (PackedDepthwise d in _depthwise.Values)
+        {
+            d.Dispose();
+        }
+    }
+
+    public bool Depthwise(DepthwisePlan p, void* input, void* output, int batch)
+    {
+        if (!_depthwise.TryGetValue(p, out PackedDepthwise? d))
+        {
+            return false;
+        }
+        int inH = p.Input.Height, inW = p.Input.Width, c = p.Output.Channels;
+        int outH = p.Output.Height, outW = p.Output.Width;
+        int* tapOffset = stackalloc int[d.Taps];
+        int* tapIndex = stackalloc int[d.Taps];
+        for (int b = 0; b < batch; b++)
+        {
+            long imageBase = (long)b * inH * inW * c;
+            for (int oy = 0; oy < outH; oy++)
+            {
+                int inY0 = (oy * p.StrideH) - p.PadTop;
+                for (int ox = 0; ox < outW; ox++)
+                {
+                    int inX0 = (ox * p.StrideW) - p.PadLeft;
+                    int n = 0;
+                    for (int fy = 0; fy < p.KernelH; fy++)
+                    {
+                        int iy = inY0 + (p.DilationH * fy);
+                        if (iy < 0 || iy >= inH)
+                        {
+                            continue;
+                        }
+                        for (int fx = 0; fx < p.KernelW; fx++)
+                        {
+                            int ix = inX0 + (p.DilationW * fx);
+                            if (ix < 0 || ix >= inW)
+                            {
+                                continue;
+                            }
+                            tapOffset[n] = ((iy * inW) + ix) * c;
+                            tapIndex[n] = (fy * p.KernelW) + fx;
+                            n++;
+                        }
+                    }
+                    long outBase = (((long)b * outH + oy) * outW + ox) * c;
+                    if (p.Is16x8)
+                    {
+                        Pixel16(p, d, (short*)input + imageBase, tapOffset, tapIndex, n, (short*)output + outBase);
+                    }
+                    else
+                    {
+                        Pixel8(p, d, (sbyte*)input + imageBase, tapOffset, tapIndex, n, (sbyte*)output + outBase);
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    private static void Pixel8(DepthwisePlan p, PackedDepthwise d, sbyte* image, int* tapOffset, int* tapIndex, int n, sbyte* dst)
+    {
+        int c = d.Channels;
+        Vector256<int> offset = Vector256.Create(p.InputOffset);
+        int cb = 0;
+        for (; cb + 8 <= c; cb += 8)
+        {
+            Vector256<int> acc = Vector256<int>.Zero;
+            for (int t = 0; t < n; t++)
+            {
+                Vector256<int> x = Avx2.ConvertToVector256Int32(image + tapOffset[t] + cb) + offset;
+                acc += x * Vector256.Load(d.Weights + ((long)tapIndex[t] * d.Stride) + cb);
+            }
+            Vector256<int> q = d.Requant8!.Apply8(cb, acc);
+            Vector128<short> words = Vector128.Narrow(q.GetLower(), q.GetUpper());
+            *(long*)(dst + cb) = Vector128.Narrow(words, words).AsInt64().ToScalar();
+        }
+        for (; cb < c; cb++)
+        {
+            int acc = 0;
+            for (int t = 0; t < n; t++)
+            {
+                acc = unchecked(acc + (d.Weights[((long)tapIndex[t] * d.Stride) + cb] * (image[tapOffset[t] + cb] + p.InputOffset)));
+            }
+            acc = unchecked(acc + p.BiasInt32[cb]);
+            int v = MultiplyByQuantizedMultiplier(acc, p.Multipliers[cb], p.Shifts[cb]) + p.OutputOffset;
+            dst[cb] = (sbyte)Math.Min(Math.Max(v, p.ActivationMin), p.ActivationMax);
+        }
+    }
+
+    private static void Pixel16(DepthwisePlan p, PackedDepthwise d, short* image, int* tapOffset, int* tapIndex, int n, short* dst)
+    {
+        int c = d.Channels;
+        int cb = 0;
+        for (; cb + 8 <= c; cb += 8)
+        {
+            Vector256<int> acc = Vector256<int>.Zero;
+            for (int t = 0; t < n; t++)
+            {
+                Vector256<int> x = Avx2.ConvertToVector256Int32(image + tapOffset[t] + cb);
+                acc += x * Vector256.Load(d.Weights + ((long)tapIndex[t] * d.Stride) + cb);
+            }
+            Vector256<int> q = d.Requant16!.Apply8(cb, Avx2.ConvertToVector256Int64(acc.GetLower()), Avx2.ConvertToVector256Int64(acc.GetUpper()));
+            Vector128.Store(Vector128.Narrow(q.GetLower(), q.GetUpper()), dst + cb);
+        }
+        for (; cb < c; cb++)
+        {
+            long acc = 0;
+            for (int t = 0; t < n; t++)
+            {
+                acc += d.Weights[((long)tapIndex[t] * d.Stride) + cb] * (long)image[tapOffset[t] + cb];
+            }
+            int v = MultiplyByQuantizedMultiplier(acc + p.BiasInt64[cb], p.Multipliers[cb], p.Shifts[cb]);
+            dst[cb] = (short)Math.Min(Math.Max(v, p.ActivationMin), p.ActivationMax);
+        }
+    }
+
+    /// <summary>Weights widened to int32, one row of <see cref="Stride"/> channels per tap, plus the requantization constants.</summary>
+    private sealed class PackedDepthwise : IDisposable
+    {
+        public int Channels, Stride, Taps;
+        public int* Weights;
+        public Requant8? Requant8;
+        public Requant16? Requant16;
+
+        /// <summary>Null for what the vector kernel does not cover (depth multiplier &gt; 1, too many taps, constants out of range).</summary>
+        public static PackedDepthwise? Create(DepthwisePlan p)
+        {
+            int c = p.Output.Channels;
+            int taps = p.KernelH * p.KernelW;
+            if (p.DepthMultiplier != 1 || p.Input.Channels != c || taps > MaxTaps16)
+            {
+                return null;
+            }
+            Requant8? q8 = null;
+            Requant16? q16 = null;
+            if (p.Is16x8)
+            {
+                q16 = Requant16.Create(p.BiasInt64, p.Multipliers, p.Shifts, c, p.ActivationMin, p.ActivationMax);
+            }
+            else
+            {
+                q8 = Requant8.Create(p.BiasInt32, p.Multipliers, p.Shifts, c, p.OutputOffset, p.ActivationMin, p.ActivationMax);
+            }
+            if (q8 is null && q16 is null)
+            {
+                return null;
+            }
+            var d = new PackedDepthwise { Channels = c, Stride = (c + 7) / 8 * 8, Taps = taps, Requant8 = q8, Requant16 = q16 };
+            long n = (long)taps * d.Stride;
+            d.Weights = (int*)NativeMemory.AlignedAlloc((nuint)n * sizeof(int), 64);
+            new Span<int>(d.Weights, checked((int)n)).Clear();
+            for (int t = 0; t < taps; t++)
+            {
+                for (int ch = 0; ch < c; ch++)
+                {
+                    d.Weights[((long)t * d.Stride) + ch] = p.Weights[((long)t * c) + ch];
+                }
+            }
+            return d;
+        }
+
+        public void Dispose()
+        {
+            NativeMemory.AlignedFree(Weights);
+            Requant8?.Dispose();
+            Requant16?.Dispose();
+        }
+    }
+}
