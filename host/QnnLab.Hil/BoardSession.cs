@@ -15,6 +15,11 @@ public sealed record BoardLaunchOptions
     /// <summary>Checkout holding firmware/ (found from the working directory when null).</summary>
     public string? RepoRoot { get; init; }
     public TimeSpan? ResponseTimeout { get; init; }
+    /// <summary>
+    /// Sim only: model blobs the board holds from boot, as a flashed board does. A reset then costs a
+    /// SELECT_MODEL instead of a new upload (which a faulty link may keep interrupting).
+    /// </summary>
+    public IReadOnlyList<byte[]> Preloaded { get; init; } = [];
     public Action<string>? Log { get; init; }
 
     public const int DefaultSimBaud = 921_600;
@@ -121,6 +126,17 @@ public sealed class BoardSession : IAsyncDisposable
                         args.AddRange(["--reset-every", f.ResetEvery.ToString(CultureInfo.InvariantCulture)]);
                     }
                     args.AddRange(["--seed", f.Seed.ToString(CultureInfo.InvariantCulture)]);
+                    foreach (byte[] blob in options.Preloaded)
+                    {
+                        string file = Path.Combine(Path.GetTempPath(), $"qnnlab-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(blob))[..16]}.qnnb");
+                        if (!File.Exists(file) || new FileInfo(file).Length != blob.Length)
+                        {
+                            string tmp = file + "." + Environment.ProcessId;
+                            await File.WriteAllBytesAsync(tmp, blob, ct).ConfigureAwait(false);
+                            File.Move(tmp, file, overwrite: true);
+                        }
+                        args.AddRange(["--model", file]);
+                    }
                     Process p = Start(exe, args);
                     string pty = await AnnouncedPtyAsync(p, exe, line => line.StartsWith("pty: ", StringComparison.Ordinal) ? line[5..].Trim() : null,
                         TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);

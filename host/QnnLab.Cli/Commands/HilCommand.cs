@@ -86,7 +86,7 @@ public static class HilCommand
         using var store = new ResultStore(a.Store);
         Console.Error.WriteLine($"hil: starting {a.Board} board...");
         await using BoardSession session = await BoardSession.OpenAsync(a.Board,
-            new BoardLaunchOptions { Baud = a.Baud, Faults = a.Faults ?? FaultSpec.None, RepoRoot = repoRoot }, cancel).ConfigureAwait(false);
+            new BoardLaunchOptions { Baud = a.Baud, Faults = a.Faults ?? FaultSpec.None, RepoRoot = repoRoot, Preloaded = [model.Blob] }, cancel).ConfigureAwait(false);
         Console.Error.WriteLine($"hil: {session.LinkDescription}; model {model.Name} ({model.Precision}, blob {Convert.ToHexStringLower(model.BlobHash)[..16]}…, {model.Blob.Length} bytes)");
         int total = Math.Min(set.Count, a.Limit ?? set.Count);
         var progress = new ProgressReporter($"hil {a.Board}{(a.Squeeze.Enabled ? " " + a.Squeeze : "")}", total);
