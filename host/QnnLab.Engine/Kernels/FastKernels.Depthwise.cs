@@ -49,43 +49,70 @@ internal sealed unsafe partial class FastKernels
         int outH = p.Output.Height, outW = p.Output.Width;
         int* tapOffset = stackalloc int[d.Taps];
         int* tapIndex = stackalloc int[d.Taps];
+        // Inside the image every tap is valid: offsets from the window's top-left corner, computed once.
+        int* windowOffset = stackalloc int[d.Taps];
+        int* allTaps = stackalloc int[d.Taps];
+        for (int fy = 0; fy < p.KernelH; fy++)
+        {
+            for (int fx = 0; fx < p.KernelW; fx++)
+            {
+                int t = (fy * p.KernelW) + fx;
+                windowOffset[t] = ((fy * p.DilationH * inW) + (fx * p.DilationW)) * c;
+                allTaps[t] = t;
+            }
+        }
+        int spanH = (p.KernelH - 1) * p.DilationH, spanW = (p.KernelW - 1) * p.DilationW;
         for (int b = 0; b < batch; b++)
         {
             long imageBase = (long)b * inH * inW * c;
             for (int oy = 0; oy < outH; oy++)
             {
                 int inY0 = (oy * p.StrideH) - p.PadTop;
+                bool rowInside = inY0 >= 0 && inY0 + spanH < inH;
                 for (int ox = 0; ox < outW; ox++)
                 {
                     int inX0 = (ox * p.StrideW) - p.PadLeft;
-                    int n = 0;
-                    for (int fy = 0; fy < p.KernelH; fy++)
-                    {
-                        int iy = inY0 + (p.DilationH * fy);
-                        if (iy < 0 || iy >= inH)
-                        {
-                            continue;
-                        }
-                        for (int fx = 0; fx < p.KernelW; fx++)
-                        {
-                            int ix = inX0 + (p.DilationW * fx);
-                            if (ix < 0 || ix >= inW)
-                            {
-                                continue;
-                            }
-                            tapOffset[n] = ((iy * inW) + ix) * c;
-                            tapIndex[n] = (fy * p.KernelW) + fx;
-                            n++;
-                        }
-                    }
                     long outBase = (((long)b * outH + oy) * outW + ox) * c;
-                    if (p.Is16x8)
+                    long windowBase = imageBase;
+                    int* offsets = windowOffset, taps = allTaps;
+                    int n = d.Taps;
+                    if (rowInside && inX0 >= 0 && inX0 + spanW < inW)
                     {
-                        Pixel16(p, d, (short*)input + imageBase, tapOffset, tapIndex, n, (short*)output + outBase);
+                        windowBase += ((long)inY0 * inW + inX0) * c;
                     }
                     else
                     {
-                        Pixel8(p, d, (sbyte*)input + imageBase, tapOffset, tapIndex, n, (sbyte*)output + outBase);
+                        // At the border the reference skips the taps outside the image: list the others.
+                        n = 0;
+                        for (int fy = 0; fy < p.KernelH; fy++)
+                        {
+                            int iy = inY0 + (p.DilationH * fy);
+                            if (iy < 0 || iy >= inH)
+                            {
+                                continue;
+                            }
+                            for (int fx = 0; fx < p.KernelW; fx++)
+                            {
+                                int ix = inX0 + (p.DilationW * fx);
+                                if (ix < 0 || ix >= inW)
+                                {
+                                    continue;
+                                }
+                                tapOffset[n] = ((iy * inW) + ix) * c;
+                                tapIndex[n] = (fy * p.KernelW) + fx;
+                                n++;
+                            }
+                        }
+                        offsets = tapOffset;
+                        taps = tapIndex;
+                    }
+                    if (p.Is16x8)
+                    {
+                        Pixel16(p, d, (short*)input + windowBase, offsets, taps, n, (short*)output + outBase);
+                    }
+                    else
+                    {
+                        Pixel8(p, d, (sbyte*)input + windowBase, offsets, taps, n, (sbyte*)output + outBase);
                     }
                 }
             }
@@ -95,7 +122,9 @@ internal sealed unsafe partial class FastKernels
 
     private static void Pixel8(DepthwisePlan p, PackedDepthwise d, sbyte* image, int* tapOffset, int* tapIndex, int n, sbyte* dst)
     {
-        int c = d.Channels;
+        int c = d.Channels, stride = d.Stride;
+        int* weights = d.Weights;
+        Requant8 requant = d.Requant8!;
         Vector256<int> offset = Vector256.Create(p.InputOffset);
         int cb = 0;
         for (; cb + 8 <= c; cb += 8)
@@ -104,9 +133,9 @@ internal sealed unsafe partial class FastKernels
             for (int t = 0; t < n; t++)
             {
                 Vector256<int> x = Avx2.ConvertToVector256Int32(image + tapOffset[t] + cb) + offset;
-                acc += x * Vector256.Load(d.Weights + ((long)tapIndex[t] * d.Stride) + cb);
+                acc += x * Vector256.Load(weights + ((long)tapIndex[t] * stride) + cb);
             }
-            Vector256<int> q = d.Requant8!.Apply8(cb, acc);
+            Vector256<int> q = requant.Apply8(cb, acc);
             Vector128<short> words = Vector128.Narrow(q.GetLower(), q.GetUpper());
             *(long*)(dst + cb) = Vector128.Narrow(words, words).AsInt64().ToScalar();
         }
@@ -115,7 +144,7 @@ internal sealed unsafe partial class FastKernels
             int acc = 0;
             for (int t = 0; t < n; t++)
             {
-                acc = unchecked(acc + (d.Weights[((long)tapIndex[t] * d.Stride) + cb] * (image[tapOffset[t] + cb] + p.InputOffset)));
+                acc = unchecked(acc + (weights[((long)tapIndex[t] * stride) + cb] * (image[tapOffset[t] + cb] + p.InputOffset)));
             }
             acc = unchecked(acc + p.BiasInt32[cb]);
             int v = MultiplyByQuantizedMultiplier(acc, p.Multipliers[cb], p.Shifts[cb]) + p.OutputOffset;
@@ -125,7 +154,9 @@ internal sealed unsafe partial class FastKernels
 
     private static void Pixel16(DepthwisePlan p, PackedDepthwise d, short* image, int* tapOffset, int* tapIndex, int n, short* dst)
     {
-        int c = d.Channels;
+        int c = d.Channels, stride = d.Stride;
+        int* weights = d.Weights;
+        Requant16 requant = d.Requant16!;
         int cb = 0;
         for (; cb + 8 <= c; cb += 8)
         {
@@ -133,9 +164,9 @@ internal sealed unsafe partial class FastKernels
             for (int t = 0; t < n; t++)
             {
                 Vector256<int> x = Avx2.ConvertToVector256Int32(image + tapOffset[t] + cb);
-                acc += x * Vector256.Load(d.Weights + ((long)tapIndex[t] * d.Stride) + cb);
+                acc += x * Vector256.Load(weights + ((long)tapIndex[t] * stride) + cb);
             }
-            Vector256<int> q = d.Requant16!.Apply8(cb, Avx2.ConvertToVector256Int64(acc.GetLower()), Avx2.ConvertToVector256Int64(acc.GetUpper()));
+            Vector256<int> q = requant.Apply8(cb, Avx2.ConvertToVector256Int64(acc.GetLower()), Avx2.ConvertToVector256Int64(acc.GetUpper()));
             Vector128.Store(Vector128.Narrow(q.GetLower(), q.GetUpper()), dst + cb);
         }
         for (; cb < c; cb++)
@@ -143,7 +174,7 @@ internal sealed unsafe partial class FastKernels
             long acc = 0;
             for (int t = 0; t < n; t++)
             {
-                acc += d.Weights[((long)tapIndex[t] * d.Stride) + cb] * (long)image[tapOffset[t] + cb];
+                acc += weights[((long)tapIndex[t] * stride) + cb] * (long)image[tapOffset[t] + cb];
             }
             int v = MultiplyByQuantizedMultiplier(acc + p.BiasInt64[cb], p.Multipliers[cb], p.Shifts[cb]);
             dst[cb] = (short)Math.Min(Math.Max(v, p.ActivationMin), p.ActivationMax);

@@ -133,6 +133,14 @@ internal sealed unsafe partial class FastKernels
             {
                 int iy = inY0 + (p.DilationH * fy);
                 bool rowInside = iy >= 0 && iy < inH;
+                if (rowInside && p.DilationW == 1 && inX0 >= 0 && inX0 + p.KernelW <= inW)
+                {
+                    // The kernel row's taps are adjacent pixels: one copy of KW * C values.
+                    int span = p.KernelW * inC;
+                    new ReadOnlySpan<short>(imageBase + ((((long)iy * inW) + inX0) * inC), span).CopyTo(new Span<short>(dst, span));
+                    dst += span;
+                    continue;
+                }
                 for (int fx = 0; fx < p.KernelW; fx++)
                 {
                     int ix = inX0 + (p.DilationW * fx);

@@ -132,6 +132,10 @@ internal sealed unsafe partial class FastKernels : IDisposable
         {
             Vector128.Store(Vector128.Load((byte*)src + i) ^ flip128, dst + i);
         }
+        for (; i + 8 <= n; i += 8)
+        {
+            *(ulong*)(dst + i) = *(ulong*)((byte*)src + i) ^ 0x8080_8080_8080_8080UL;
+        }
         for (; i < n; i++)
         {
             dst[i] = (byte)(((byte*)src)[i] ^ 0x80);
@@ -145,6 +149,7 @@ internal sealed unsafe partial class FastKernels : IDisposable
         int rowsPerImage = outH * outW;
         byte padByte = (byte)((sbyte)(-p.InputOffset) ^ unchecked((sbyte)0x80)); // zero point + 128
         int k = p.KernelH * p.KernelW * inC;
+        bool contiguousRow = p.DilationW == 1;
         for (int r = 0; r < rows; r++)
         {
             int row = r0 + r;
@@ -159,6 +164,13 @@ internal sealed unsafe partial class FastKernels : IDisposable
             {
                 int iy = inY0 + (p.DilationH * fy);
                 bool rowInside = iy >= 0 && iy < inH;
+                if (rowInside && contiguousRow && inX0 >= 0 && inX0 + p.KernelW <= inW)
+                {
+                    // The kernel row's taps are adjacent pixels: one copy of KW * C bytes.
+                    CopyFlipSign(imageBase + ((((long)iy * inW) + inX0) * inC), dst, p.KernelW * inC);
+                    dst += p.KernelW * inC;
+                    continue;
+                }
                 for (int fx = 0; fx < p.KernelW; fx++)
                 {
                     int ix = inX0 + (p.DilationW * fx);
@@ -281,12 +293,13 @@ internal sealed unsafe partial class FastKernels : IDisposable
         }
         long n = (long)p.Output.ElementsPerImage * batch;
         long i = 0;
+        var k = new AddLaneConstants(p);
         if (p.Output.Type == ElementType.Int16)
         {
             short* a = (short*)in1, b = (short*)in2, o = (short*)output;
             for (; i + 8 <= n; i += 8)
             {
-                Vector256<int> r = AddLanes(p, Avx2.ConvertToVector256Int32(a + i), Avx2.ConvertToVector256Int32(b + i));
+                Vector256<int> r = k.Apply(Avx2.ConvertToVector256Int32(a + i), Avx2.ConvertToVector256Int32(b + i));
                 Vector128.Store(Vector128.Narrow(r.GetLower(), r.GetUpper()), o + i);
             }
             for (; i < n; i++)
@@ -299,7 +312,7 @@ internal sealed unsafe partial class FastKernels : IDisposable
             sbyte* a = (sbyte*)in1, b = (sbyte*)in2, o = (sbyte*)output;
             for (; i + 8 <= n; i += 8)
             {
-                Vector256<int> r = AddLanes(p, Avx2.ConvertToVector256Int32(a + i), Avx2.ConvertToVector256Int32(b + i));
+                Vector256<int> r = k.Apply(Avx2.ConvertToVector256Int32(a + i), Avx2.ConvertToVector256Int32(b + i));
                 Vector128<short> s = Vector128.Narrow(r.GetLower(), r.GetUpper());
                 Vector128<sbyte> bytes = Vector128.Narrow(s, s);
                 *(long*)(o + i) = bytes.AsInt64().ToScalar();
@@ -312,23 +325,33 @@ internal sealed unsafe partial class FastKernels : IDisposable
         return true;
     }
 
-    /// <summary><see cref="ReferenceKernels.AddElement"/> on 8 lanes (the shifts wrap as C's, the clamp keeps the type's range).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> AddLanes(AddPlan p, Vector256<int> a, Vector256<int> b)
+    /// <summary>
+    /// The add's constants as vectors, held in locals for the loop (a plan's fields could alias the output
+    /// stores, so the JIT would reload them every iteration).
+    /// </summary>
+    private readonly struct AddLaneConstants(AddPlan p)
     {
-        Vector256<int> x1 = Vector256.ShiftLeft(a + Vector256.Create(p.Input1Offset), p.LeftShift);
-        Vector256<int> x2 = Vector256.ShiftLeft(b + Vector256.Create(p.Input2Offset), p.LeftShift);
-        Vector256<int> s1 = MulSmallerThanOne(x1, p.Input1Multiplier, -p.Input1Shift);
-        Vector256<int> s2 = MulSmallerThanOne(x2, p.Input2Multiplier, -p.Input2Shift);
-        Vector256<int> r = MulSmallerThanOne(s1 + s2, p.OutputMultiplier, -p.OutputShift) + Vector256.Create(p.OutputOffset);
-        return Avx2.Min(Avx2.Max(r, Vector256.Create(p.ActivationMin)), Vector256.Create(p.ActivationMax));
+        private readonly Vector256<int> _offset1 = Vector256.Create(p.Input1Offset), _offset2 = Vector256.Create(p.Input2Offset);
+        private readonly Vector256<int> _outputOffset = Vector256.Create(p.OutputOffset);
+        private readonly Vector256<int> _min = Vector256.Create(p.ActivationMin), _max = Vector256.Create(p.ActivationMax);
+        private readonly Vector256<int> _m1 = Vector256.Create(p.Input1Multiplier), _m2 = Vector256.Create(p.Input2Multiplier), _mOut = Vector256.Create(p.OutputMultiplier);
+        private readonly int _leftShift = p.LeftShift, _e1 = -p.Input1Shift, _e2 = -p.Input2Shift, _eOut = -p.OutputShift;
+
+        /// <summary><see cref="ReferenceKernels.AddElement"/> on 8 lanes (the shifts wrap as C's, the clamp keeps the type's range).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<int> Apply(Vector256<int> a, Vector256<int> b)
+        {
+            Vector256<int> s1 = MulSmallerThanOne(Vector256.ShiftLeft(a + _offset1, _leftShift), _m1, _e1);
+            Vector256<int> s2 = MulSmallerThanOne(Vector256.ShiftLeft(b + _offset2, _leftShift), _m2, _e2);
+            Vector256<int> r = MulSmallerThanOne(s1 + s2, _mOut, _eOut) + _outputOffset;
+            return Avx2.Min(Avx2.Max(r, _min), _max);
+        }
     }
 
     /// <summary>RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x, m), e) for m &gt;= 0 on 8 lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> MulSmallerThanOne(Vector256<int> x, int multiplier, int exponent)
+    private static Vector256<int> MulSmallerThanOne(Vector256<int> x, Vector256<int> m, int exponent)
     {
-        Vector256<int> m = Vector256.Create(multiplier);
         Vector256<long> nudge = Vector256.Create(1L << 30);
         Vector256<long> even = Avx2.Multiply(x, m) + nudge;
         Vector256<long> odd = Avx2.Multiply(Avx2.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), m) + nudge;
