@@ -79,6 +79,27 @@ internal sealed unsafe partial class FastKernels
                     if (rowInside && inX0 >= 0 && inX0 + spanW < inW)
                     {
                         windowBase += ((long)inY0 * inW + inX0) * c;
+                        if (ox + 1 < outW && inX0 + p.StrideW + spanW < inW)
+                        {
+                            // Two neighbouring interior pixels share the tap offsets and the weight loads.
+                            long nextWindow = windowBase + ((long)p.StrideW * c);
+                            if (p.Is16x8)
+                            {
+                                Pair16(d, (short*)input + windowBase, (short*)input + nextWindow, windowOffset, (short*)output + outBase);
+                            }
+                            else
+                            {
+                                Pair8(p, d, (sbyte*)input + windowBase, (sbyte*)input + nextWindow, windowOffset, (sbyte*)output + outBase);
+                            }
+                            if (d.Channels % 8 != 0)
+                            {
+                                // The channels past the last multiple of 8 run scalar, one pixel at a time.
+                                Tail(p, d, input, windowBase, windowOffset, allTaps, output, outBase);
+                                Tail(p, d, input, nextWindow, windowOffset, allTaps, output, outBase + c);
+                            }
+                            ox++;
+                            continue;
+                        }
                     }
                     else
                     {
@@ -120,13 +141,76 @@ internal sealed unsafe partial class FastKernels
         return true;
     }
 
-    private static void Pixel8(DepthwisePlan p, PackedDepthwise d, sbyte* image, int* tapOffset, int* tapIndex, int n, sbyte* dst)
+    private static void Tail(DepthwisePlan p, PackedDepthwise d, void* input, long windowBase, int* offsets, int* taps, void* output, long outBase)
+    {
+        if (p.Is16x8)
+        {
+            Pixel16(p, d, (short*)input + windowBase, offsets, taps, d.Taps, (short*)output + outBase, d.Channels / 8 * 8);
+        }
+        else
+        {
+            Pixel8(p, d, (sbyte*)input + windowBase, offsets, taps, d.Taps, (sbyte*)output + outBase, d.Channels / 8 * 8);
+        }
+    }
+
+    /// <summary>Two interior pixels side by side (<paramref name="dst"/> and the next pixel), vector channel blocks only.</summary>
+    private static void Pair8(DepthwisePlan p, PackedDepthwise d, sbyte* window0, sbyte* window1, int* offsets, sbyte* dst)
+    {
+        int c = d.Channels, stride = d.Stride, n = d.Taps;
+        Requant8 requant = d.Requant8!;
+        Vector256<int> offset = Vector256.Create(p.InputOffset);
+        for (int cb = 0; cb + 8 <= c; cb += 8)
+        {
+            Vector256<int> acc0 = Vector256<int>.Zero, acc1 = Vector256<int>.Zero;
+            int* w = d.Weights + cb;
+            for (int t = 0; t < n; t++)
+            {
+                Vector256<int> wt = Vector256.Load(w);
+                w += stride;
+                int o = offsets[t] + cb;
+                acc0 += (Avx2.ConvertToVector256Int32(window0 + o) + offset) * wt;
+                acc1 += (Avx2.ConvertToVector256Int32(window1 + o) + offset) * wt;
+            }
+            Vector256<int> q0 = requant.Apply8(cb, acc0), q1 = requant.Apply8(cb, acc1);
+            Vector256<short> words = Vector256.Narrow(q0, q1);
+            Vector128<sbyte> bytes = Vector128.Narrow(words.GetLower(), words.GetUpper());
+            *(long*)(dst + cb) = bytes.AsInt64().GetElement(0);
+            *(long*)(dst + c + cb) = bytes.AsInt64().GetElement(1);
+        }
+    }
+
+    /// <summary>Two interior pixels side by side, 16x8, vector channel blocks only.</summary>
+    private static void Pair16(PackedDepthwise d, short* window0, short* window1, int* offsets, short* dst)
+    {
+        int c = d.Channels, stride = d.Stride, n = d.Taps;
+        Requant16 requant = d.Requant16!;
+        for (int cb = 0; cb + 8 <= c; cb += 8)
+        {
+            Vector256<int> acc0 = Vector256<int>.Zero, acc1 = Vector256<int>.Zero;
+            int* w = d.Weights + cb;
+            for (int t = 0; t < n; t++)
+            {
+                Vector256<int> wt = Vector256.Load(w);
+                w += stride;
+                int o = offsets[t] + cb;
+                acc0 += Avx2.ConvertToVector256Int32(window0 + o) * wt;
+                acc1 += Avx2.ConvertToVector256Int32(window1 + o) * wt;
+            }
+            Vector256<int> q0 = requant.Apply8(cb, Avx2.ConvertToVector256Int64(acc0.GetLower()), Avx2.ConvertToVector256Int64(acc0.GetUpper()));
+            Vector256<int> q1 = requant.Apply8(cb, Avx2.ConvertToVector256Int64(acc1.GetLower()), Avx2.ConvertToVector256Int64(acc1.GetUpper()));
+            Vector256<short> words = Vector256.Narrow(q0, q1);
+            Vector128.Store(words.GetLower(), dst + cb);
+            Vector128.Store(words.GetUpper(), dst + c + cb);
+        }
+    }
+
+    /// <summary>One pixel from channel <paramref name="cb"/> on: vector blocks of 8, then the scalar rest.</summary>
+    private static void Pixel8(DepthwisePlan p, PackedDepthwise d, sbyte* image, int* tapOffset, int* tapIndex, int n, sbyte* dst, int cb = 0)
     {
         int c = d.Channels, stride = d.Stride;
         int* weights = d.Weights;
         Requant8 requant = d.Requant8!;
         Vector256<int> offset = Vector256.Create(p.InputOffset);
-        int cb = 0;
         for (; cb + 8 <= c; cb += 8)
         {
             Vector256<int> acc = Vector256<int>.Zero;
@@ -152,12 +236,12 @@ internal sealed unsafe partial class FastKernels
         }
     }
 
-    private static void Pixel16(DepthwisePlan p, PackedDepthwise d, short* image, int* tapOffset, int* tapIndex, int n, short* dst)
+    /// <summary>One 16x8 pixel from channel <paramref name="cb"/> on: vector blocks of 8, then the scalar rest.</summary>
+    private static void Pixel16(DepthwisePlan p, PackedDepthwise d, short* image, int* tapOffset, int* tapIndex, int n, short* dst, int cb = 0)
     {
         int c = d.Channels, stride = d.Stride;
         int* weights = d.Weights;
         Requant16 requant = d.Requant16!;
-        int cb = 0;
         for (; cb + 8 <= c; cb += 8)
         {
             Vector256<int> acc = Vector256<int>.Zero;
