@@ -12,7 +12,7 @@ public static class CommandCatalog
         yield return QuantizeCommand.Create();
         yield return ExportCommand.Create();
         yield return FirmwareCommand.Create();
-        yield return BoardFlashGroup.Create();
+        yield return BoardCommand.Create();
         yield return BenchCommand.Create();
         yield return HilCommand.Create();
         yield return ReportCommand.Create();

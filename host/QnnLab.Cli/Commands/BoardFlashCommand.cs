@@ -34,12 +34,3 @@ public static class BoardFlashCommand
         return cmd;
     }
 }
-
-/// <summary>
-/// `qnnlab board` holding only `flash` until the board command (list/info) exists; that command should add
-/// <see cref="BoardFlashCommand.Create"/> and replace this in the catalog.
-/// </summary>
-public static class BoardFlashGroup
-{
-    public static Command Create() => new("board", "Board operations") { BoardFlashCommand.Create() };
-}
