@@ -6,9 +6,21 @@ namespace QnnLab.Firmware;
 public sealed record FirmwareBuildRequest(string Board, IReadOnlyList<string> ModelBlobs, string Backend = "portable", string? CmsisNnDir = null,
     string? BuildDir = null);
 
-/// <summary>A built board image and its memory use (flash = text + data, RAM = data + bss; the sim: file size, no RAM figure).</summary>
+/// <summary>
+/// A built board image and its memory use (flash = text + data, RAM = data + bss; the sim: file size, no RAM figure).
+/// <paramref name="RunCommand"/> is set for the sim, which links no blobs and loads its models when started.
+/// </summary>
 public sealed record FirmwareImage(string Board, string Image, long FlashBytes, long RamBytes, string Backend, IReadOnlyList<string> Models,
-    string BuildDir);
+    string BuildDir, string? RunCommand = null);
+
+/// <summary>
+/// A firmware build that did not produce an image: the message is one line (the linker's region overflow, the first
+/// compiler or CMake error, or the missing tool) and names the full log.
+/// </summary>
+public sealed class FirmwareBuildException(string message, string? logPath = null) : Exception(message)
+{
+    public string? LogPath { get; } = logPath;
+}
 
 /// <summary>
 /// Configures and builds the firmware tree (firmware/CMakeLists.txt) for one board with model blobs linked into the
@@ -41,7 +53,8 @@ public static class FirmwareBuilder
                 }
             }
         }
-        throw new InvalidOperationException("cannot find the repository (firmware/CMakeLists.txt) above the current folder; run qnnlab inside the checkout");
+        // An IOException, so the CLI reports it as one line rather than a crash.
+        throw new DirectoryNotFoundException("cannot find the repository (firmware/CMakeLists.txt) above the current folder; run qnnlab inside the checkout");
     }
 
     /// <summary>The cmake configure arguments for a request (exposed so tests can check them without building).</summary>
@@ -82,24 +95,67 @@ public static class FirmwareBuilder
             }
         }
         string buildDir = request.BuildDir ?? Path.Combine(repoRoot, "build", "firmware-images", $"{board}-{request.Backend}");
-        Tool.RunChecked("cmake", ConfigureArguments(repoRoot, request, buildDir));
-        Tool.RunChecked("cmake", ["--build", buildDir, "--target", target]);
+        List<string> configure = ConfigureArguments(repoRoot, request, buildDir);
+        Directory.CreateDirectory(buildDir);
+        string log = Path.Combine(buildDir, "qnnlab-build.log");
+        File.WriteAllText(log, "");
+        Step(board, log, "cmake", configure);
+        Step(board, log, "cmake", ["--build", buildDir, "--target", target]);
         string image = Path.Combine(buildDir, "boards", board, qnnBoard is null ? target : target + ".elf");
         if (!File.Exists(image))
         {
-            throw new InvalidOperationException($"the build finished but {image} is missing");
+            throw new FirmwareBuildException($"{board}: the build finished but {image} is missing (full log: {log})", log);
         }
-        long flash, ram;
         if (qnnBoard is null)
         {
-            (flash, ram) = (new FileInfo(image).Length, 0);
+            // The sim links no blobs (board_models.cmake is for the MCU shells): it loads them when started.
+            string run = ShellQuote(image, ["--core", .. request.ModelBlobs.SelectMany(m => new[] { "--model", Path.GetFullPath(m) })]);
+            return new FirmwareImage(board, image, new FileInfo(image).Length, 0, request.Backend, [.. request.ModelBlobs], buildDir, run);
         }
-        else
+        (long text, long data, long bss) = ParseSize(Step(board, log, "arm-none-eabi-size", [image]));
+        return new FirmwareImage(board, image, text + data, data + bss, request.Backend, [.. request.ModelBlobs], buildDir);
+    }
+
+    /// <summary>Runs one build tool, appending its output to the log; a failure becomes a one-line <see cref="FirmwareBuildException"/>.</summary>
+    private static string Step(string board, string log, string exe, IReadOnlyList<string> args)
+    {
+        ToolResult r;
+        try
         {
-            (long text, long data, long bss) = ParseSize(Tool.RunChecked("arm-none-eabi-size", [image]));
-            (flash, ram) = (text + data, data + bss);
+            r = Tool.Run(exe, args);
         }
-        return new FirmwareImage(board, image, flash, ram, request.Backend, [.. request.ModelBlobs], buildDir);
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new FirmwareBuildException($"{board}: cannot run {exe} ({e.Message}); the firmware build needs cmake, ninja, gcc and, "
+                + "for the MCU boards, arm-none-eabi-gcc (tools/install-deps installs them)", null);
+        }
+        File.AppendAllText(log, $"$ {ShellQuote(exe, args)}\n{r.Output}{r.Error}\n");
+        if (r.ExitCode != 0)
+        {
+            throw new FirmwareBuildException($"{board} build failed: {FailureSummary(r.Output + "\n" + r.Error)} (full log: {log})", log);
+        }
+        return r.Output;
+    }
+
+    /// <summary>
+    /// The line of a failed build's output a user needs: every linker region overflow ("region `FLASH' overflowed by
+    /// N bytes": the models do not fit the chip), else the first compiler/CMake error, else the last line.
+    /// </summary>
+    public static string FailureSummary(string output)
+    {
+        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        string[] overflow = lines
+            .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"region `(\w+)' overflowed by (\d+) bytes"))
+            .Where(m => m.Success)
+            .Select(m => $"{m.Groups[1].Value} overflowed by {m.Groups[2].Value} bytes")
+            .Distinct()
+            .ToArray();
+        if (overflow.Length > 0)
+        {
+            return $"the image does not fit the chip's memory: {string.Join(", ", overflow)} (the models linked in are too large)";
+        }
+        string? error = lines.FirstOrDefault(l => l.Contains("error:", StringComparison.OrdinalIgnoreCase) || l.StartsWith("CMake Error", StringComparison.Ordinal));
+        return error ?? (lines.Length > 0 ? lines[^1] : "no output");
     }
 
     /// <summary>Parses arm-none-eabi-size's Berkeley output ("text data bss dec hex filename").</summary>
@@ -119,7 +175,12 @@ public static class FirmwareBuilder
     /// repository root (the board config path is relative to it).
     /// </summary>
     public static (string Exe, string[] Args) FlashCommand(string image)
-        => ("openocd", ["-f", "boards/nucleo-l552ze-q/openocd.cfg", "-c", $"program {image} verify reset exit"]);
+        => ("openocd", ["-f", "boards/nucleo-l552ze-q/openocd.cfg", "-c", $"program {TclWord(image)} verify reset exit"]);
+
+    /// <summary>openocd reads -c as Tcl: a path with spaces or Tcl specials goes in braces, a plain one as it is.</summary>
+    private static string TclWord(string s) =>
+        s.Contains('{') || s.Contains('}') ? throw new ArgumentException($"openocd cannot take an image path with braces: {s}")
+        : s.All(c => char.IsAsciiLetterOrDigit(c) || "-_./=:+~".Contains(c)) ? s : "{" + s + "}";
 
     /// <summary>A command line as a POSIX shell would read it (for --dry-run and logs).</summary>
     public static string ShellQuote(string exe, IEnumerable<string> args)

@@ -27,7 +27,16 @@ public static class BoardFlashCommand
             }
             string root = FirmwareBuilder.FindRepoRoot(Directory.GetCurrentDirectory(), AppContext.BaseDirectory);
             Console.Error.WriteLine(line);
-            ToolResult r = Tool.Run(exe, args, root);
+            ToolResult r;
+            try
+            {
+                r = Tool.Run(exe, args, root);
+            }
+            catch (System.ComponentModel.Win32Exception e)
+            {
+                Console.Error.WriteLine($"qnnlab: error: cannot run {exe} ({e.Message}); install openocd 0.12+ (Debian: apt install openocd)");
+                return CliRunner.ExitError;
+            }
             Console.Error.Write(r.Output + r.Error);
             return r.ExitCode;
         });

@@ -35,11 +35,24 @@ public static class FirmwareCommand
                 blobs.Add(AsBlob(CommonOptions.ResolveModel(m), Path.Combine(dir, "models")));
             }
             Console.Error.WriteLine($"building {qnnBoard ?? "sim"} ({be}) with {blobs.Count} model blob(s) in {dir}...");
-            FirmwareImage img = FirmwareBuilder.Build(root, new FirmwareBuildRequest(b, blobs, be, parse.GetValue(cmsisDir), dir));
+            FirmwareImage img;
+            try
+            {
+                img = FirmwareBuilder.Build(root, new FirmwareBuildRequest(b, blobs, be, parse.GetValue(cmsisDir), dir));
+            }
+            catch (FirmwareBuildException e)
+            {
+                Console.Error.WriteLine($"qnnlab: error: {e.Message}");
+                return CliRunner.ExitError;
+            }
             Console.WriteLine($"image {img.Image}");
             Console.WriteLine(qnnBoard is null
                 ? $"size {img.FlashBytes} bytes (host executable)"
                 : $"flash {img.FlashBytes} bytes ({img.FlashBytes / 1024.0:F1} KiB), RAM {img.RamBytes} bytes ({img.RamBytes / 1024.0:F1} KiB), backend {img.Backend}");
+            if (img.RunCommand is not null)
+            {
+                Console.WriteLine($"run {img.RunCommand}");
+            }
             if (parse.GetValue(json))
             {
                 JsonOutput.Print(new Dictionary<string, object?>
@@ -51,6 +64,7 @@ public static class FirmwareCommand
                     ["backend"] = img.Backend,
                     ["models"] = img.Models,
                     ["build_dir"] = img.BuildDir,
+                    ["run"] = img.RunCommand,
                 });
             }
             return 0;

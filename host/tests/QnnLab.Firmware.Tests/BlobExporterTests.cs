@@ -44,11 +44,17 @@ public sealed class BlobExporterTests
     }
 
     [TestMethod]
-    public void Int8InputTablesArePixelMinus128()
+    [DataRow(GoldenModels.CifarInt8, 1f / 255f)]
+    [DataRow(GoldenModels.VwwInt8, 1f / 255f)]
+    [DataRow(GoldenModels.MlperfVwwInt8, 1f / 255f)]
+    [DataRow(GoldenModels.MlperfResnetInt8, 1f)]
+    public void Int8InputTablesArePixelMinus128(string relative, float inputScale)
     {
-        // SPEC "Input quantization": scale 1/255, zero point -128 -> q = round(p/255 * 255) - 128 = p - 128.
-        ModelBlob blob = Export(GoldenModels.CifarInt8, out IntegerModel compiled);
-        Assert.AreEqual(1f / 255f, compiled.InputQuantization.Scale, 1e-9f);
+        // SPEC "Input quantization": scale 1/255 on x = p/255 (the paper's models, MLPerf's VWW), or scale 1 on the
+        // raw pixel (MLPerf's ResNet-8), zero point -128 -> q = p - 128 either way.
+        ModelBlob blob = Export(relative, out IntegerModel compiled);
+        Assert.AreEqual(inputScale, compiled.InputQuantization.Scale, 1e-9f);
+        Assert.AreEqual(-128, compiled.InputQuantization.ZeroPoint);
         short[] table = ReadShorts(blob.Bytes, BlobFormat.OffInputTable, 256);
         for (int p = 0; p < 256; p++)
         {
@@ -68,11 +74,13 @@ public sealed class BlobExporterTests
     }
 
     [TestMethod]
-    public void Int16InputTablesRoundHalfAwayFromZero()
+    [DataRow(GoldenModels.CifarInt16)]
+    [DataRow(GoldenModels.VwwInt16)]
+    public void Int16InputTablesRoundHalfAwayFromZero(string relative)
     {
         // The paper's int16 models: x = p/255, scale ~1/32767, zero point 0 -> round(p/255/scale); p/255*32767 is
         // never within float error of a half, so the exact double formula must agree.
-        ModelBlob blob = Export(GoldenModels.CifarInt16, out IntegerModel compiled);
+        ModelBlob blob = Export(relative, out IntegerModel compiled);
         (float scale, int zp) = compiled.InputQuantization;
         Assert.AreEqual(0, zp);
         short[] table = ReadShorts(blob.Bytes, BlobFormat.OffInputTable, 256);
@@ -83,6 +91,17 @@ public sealed class BlobExporterTests
         }
         Assert.AreEqual(0, table[0]);
         Assert.IsTrue(table.Zip(table.Skip(1)).All(t => t.First < t.Second), "strictly increasing");
+        // Bit depth b: level k of L = 2^b - 1 is x = k / L, so q = round(k / L / scale).
+        short[] sq = ReadShorts(blob.Bytes, BlobFormat.OffSqueezeTable, 254);
+        for (int bits = 1; bits <= 7; bits++)
+        {
+            int levels = (1 << bits) - 1;
+            for (int k = 0; k <= levels; k++)
+            {
+                double exact = (double)k / levels / scale;
+                Assert.AreEqual((int)Math.Round(exact, MidpointRounding.AwayFromZero), sq[(1 << bits) - 2 + k], $"bits {bits} level {k} ({exact})");
+            }
+        }
     }
 
     [TestMethod]

@@ -42,28 +42,122 @@ public sealed class FirmwareBuilderTests
     }
 
     [TestMethod]
+    public void FlashCommandBracesAPathOpenocdWouldSplit()
+    {
+        (string exe, string[] args) = FirmwareBuilder.FlashCommand("/my images/qnn.elf");
+        Assert.AreEqual("openocd", exe);
+        Assert.AreEqual("program {/my images/qnn.elf} verify reset exit", args[3], "openocd reads -c as Tcl: braces keep the path one word");
+        Assert.ThrowsExactly<ArgumentException>(() => FirmwareBuilder.FlashCommand("/a{b}.elf"));
+    }
+
+    [TestMethod]
+    public void FailureSummaryNamesTheOverflowingRegions()
+    {
+        // As GNU ld 2.40 (Debian's arm-none-eabi 12.2) prints it.
+        const string ld = "[15/15] Linking C executable boards/nucleo-l552ze-q/qnn-nucleo-l552ze-q.elf\n"
+            + "FAILED: boards/nucleo-l552ze-q/qnn-nucleo-l552ze-q.elf\n"
+            + "/usr/lib/gcc/arm-none-eabi/12.2.1/../../../arm-none-eabi/bin/ld: qnn.elf section `.qnn_model' will not fit in region `FLASH'\n"
+            + "/usr/lib/gcc/arm-none-eabi/12.2.1/../../../arm-none-eabi/bin/ld: region `FLASH' overflowed by 4072 bytes\n"
+            + "/usr/lib/gcc/arm-none-eabi/12.2.1/../../../arm-none-eabi/bin/ld: region `RAM' overflowed by 16 bytes\n"
+            + "collect2: error: ld returned 1 exit status\nninja: build stopped: subcommand failed.\n";
+        Assert.AreEqual("the image does not fit the chip's memory: FLASH overflowed by 4072 bytes, RAM overflowed by 16 bytes (the models linked in are too large)",
+            FirmwareBuilder.FailureSummary(ld));
+        Assert.AreEqual("board.c:12:5: error: unknown type name 'foo'",
+            FirmwareBuilder.FailureSummary("[1/9] Building C object board.c.obj\nboard.c:12:5: error: unknown type name 'foo'\nninja: build stopped\n"));
+        Assert.AreEqual("ninja: build stopped", FirmwareBuilder.FailureSummary("something\nninja: build stopped\n"));
+    }
+
+    private static readonly string NucleoBuildDir = Path.Combine(TestData.RepoRoot, "build", "tests", "fw-nucleo-image");
+
+    private static FirmwareImage BuildOrInconclusive(FirmwareBuildRequest request)
+    {
+        try
+        {
+            return FirmwareBuilder.Build(TestData.RepoRoot, request);
+        }
+        catch (FirmwareBuildException e) when (e.Message.Contains("cannot run", StringComparison.Ordinal))
+        {
+            Assert.Inconclusive($"needs cmake, ninja, gcc and arm-none-eabi-gcc: {e.Message}");
+            throw;
+        }
+    }
+
+    private static string ExportTo(string relative, string dir)
+    {
+        string blob = Path.Combine(dir, Path.GetFileNameWithoutExtension(relative) + ".qnnb");
+        File.WriteAllBytes(blob, BlobExporter.Export(IntegerModel.Compile(GoldenModels.Load(relative))).Bytes);
+        return blob;
+    }
+
+    [TestMethod]
     [Timeout(600_000, CooperativeCancellation = true)]
-    public void NucleoImageWithResNet8Int8FitsTheChip()
+    [DataRow(GoldenModels.CifarInt8)]
+    [DataRow(GoldenModels.CifarInt16)]
+    [DataRow(GoldenModels.MlperfVwwInt8)]
+    public void NucleoImageWithTheModelLinkedInFitsTheChip(string relative)
     {
         // The "must show": the STM32L552ZE has 512 KiB flash and 256 KiB SRAM; the linker script enforces
         // both, and the figures are checked here too.
-        string blob = Path.Combine(TestData.TempDir(), "resnet8.qnnb");
-        File.WriteAllBytes(blob, BlobExporter.Export(IntegerModel.Compile(GoldenModels.Load(GoldenModels.CifarInt8))).Bytes);
-        FirmwareImage img;
-        try
-        {
-            img = FirmwareBuilder.Build(TestData.RepoRoot, new FirmwareBuildRequest("nucleo-l552ze-q", [blob],
-                BuildDir: Path.Combine(TestData.RepoRoot, "build", "tests", "fw-nucleo-image")));
-        }
-        catch (InvalidOperationException e) when (e.Message.Contains("cannot run", StringComparison.Ordinal))
-        {
-            Assert.Inconclusive($"needs cmake, ninja and arm-none-eabi-gcc: {e.Message}");
-            return;
-        }
-        long blobBytes = new FileInfo(blob).Length;
-        Assert.IsGreaterThan(blobBytes, img.FlashBytes, "the blob is linked into flash");
+        string blob = ExportTo(relative, TestData.TempDir());
+        FirmwareImage img = BuildOrInconclusive(new FirmwareBuildRequest("nucleo-l552ze-q", [blob], BuildDir: NucleoBuildDir));
+        byte[] blobBytes = File.ReadAllBytes(blob);
+        Assert.IsGreaterThan(blobBytes.Length, img.FlashBytes, "the blob is linked into flash");
         Assert.IsLessThan(512L * 1024, img.FlashBytes);
         Assert.IsGreaterThan(160L * 1024, img.RamBytes, "the static arena is in RAM");
         Assert.IsLessThan(256L * 1024, img.RamBytes);
+        // The flash image (objcopy -O binary) carries the blob verbatim, 8-aligned as the core requires.
+        byte[] bin = File.ReadAllBytes(Path.ChangeExtension(img.Image, ".bin"));
+        int at = bin.AsSpan().IndexOf(blobBytes);
+        Assert.IsGreaterThanOrEqualTo(0, at, "blob bytes in the flash image");
+        Assert.AreEqual(0, at % 8, "blob alignment (flash starts 8-aligned)");
+        Console.WriteLine($"{relative}: blob {blobBytes.Length} B, flash {img.FlashBytes} B, RAM {img.RamBytes} B");
+    }
+
+    [TestMethod]
+    [Timeout(600_000, CooperativeCancellation = true)]
+    public void ModelsTooLargeForTheChipFailWithTheLinkersOverflowInOneLine()
+    {
+        // Two 241 KiB VWW blobs and a ResNet-8 cannot share 512 KiB of flash.
+        string dir = TestData.TempDir();
+        string[] blobs = [ExportTo(GoldenModels.MlperfVwwInt8, dir), ExportTo(GoldenModels.VwwInt8, dir), ExportTo(GoldenModels.CifarInt8, dir)];
+        FirmwareBuildException e = Assert.ThrowsExactly<FirmwareBuildException>(() =>
+        {
+            try
+            {
+                FirmwareBuilder.Build(TestData.RepoRoot, new FirmwareBuildRequest("nucleo-l552ze-q", blobs, BuildDir: NucleoBuildDir));
+            }
+            catch (FirmwareBuildException c) when (c.Message.Contains("cannot run", StringComparison.Ordinal))
+            {
+                Assert.Inconclusive($"needs cmake, ninja and arm-none-eabi-gcc: {c.Message}");
+            }
+        });
+        StringAssert.StartsWith(e.Message, "nucleo-l552ze-q build failed: the image does not fit the chip's memory: FLASH overflowed by ");
+        Assert.DoesNotContain("\n", e.Message);
+        Assert.IsTrue(File.Exists(e.LogPath), "the full log is kept");
+        StringAssert.Contains(File.ReadAllText(e.LogPath!), "region `FLASH' overflowed");
+    }
+
+    [TestMethod]
+    [Timeout(600_000, CooperativeCancellation = true)]
+    public void SimImageLoadsItsModelsWhenStarted()
+    {
+        string blob = ExportTo(GoldenModels.CifarInt8, TestData.TempDir());
+        FirmwareImage img = BuildOrInconclusive(new FirmwareBuildRequest("sim", [blob],
+            BuildDir: Path.Combine(TestData.RepoRoot, "build", "tests", "fw-sim-image")));
+        Assert.IsTrue(File.Exists(img.Image));
+        Assert.AreEqual(new FileInfo(img.Image).Length, img.FlashBytes);
+        Assert.AreEqual($"{img.Image} --core --model {blob}", img.RunCommand);
+        // The sim links no blob: started with the run command it loads the file through the core's validator
+        // (stdio with an empty stdin: it boots, finds the input closed and exits 0).
+        ToolResult ok = Tool.Run("timeout", ["20", "sh", "-c", $"{img.RunCommand} --stdio </dev/null >/dev/null"]);
+        Assert.AreEqual(0, ok.ExitCode, ok.Error);
+        Assert.AreEqual("", ok.Error);
+        // ... and a damaged blob at that path is refused, so the path really is read.
+        byte[] bytes = File.ReadAllBytes(blob);
+        bytes[^1] ^= 1;
+        File.WriteAllBytes(blob, bytes);
+        ToolResult bad = Tool.Run("timeout", ["20", "sh", "-c", $"{img.RunCommand} --stdio </dev/null >/dev/null"]);
+        Assert.AreEqual(1, bad.ExitCode);
+        StringAssert.Contains(bad.Error, "refused: CHECKSUM");
     }
 }

@@ -12,6 +12,8 @@ internal static class GoldenModels
     public const string CifarInt16 = "paper-models/vanilla/cifar_resnet_int16.tflite";
     public const string VwwInt8 = "paper-models/vanilla/vww_int8.tflite";
     public const string VwwInt16 = "paper-models/vanilla/vww_int16.tflite";
+    public const string MlperfResnetInt8 = "mlperf-tiny/models/ic/pretrainedResnet_quant.tflite";
+    public const string MlperfVwwInt8 = "mlperf-tiny/models/vww/vww_96_int8.tflite";
 
     public static QnnModel Load(string relative) => ModelFiles.Load(TestData.Require(relative));
 
