@@ -112,6 +112,20 @@ static uint8_t *input_buffer(void *ctx, uint32_t *capacity)
     return d->stage;
 }
 
+/* The core's detector score is an integer L1 in raw output units, so score > t exactly when score > floor(t)
+ * (score >= 0). Clamped first: a float-to-int conversion out of range is undefined in C (x86 yields INT32_MIN,
+ * which flags every input; the M33 saturates), and a host may send a huge threshold to mean "never". */
+static int32_t integer_threshold(float t)
+{
+    if (t < 0.0f) {
+        return -1;
+    }
+    if (t >= 2147483647.0f) {
+        return INT32_MAX;
+    }
+    return (int32_t)t;
+}
+
 static int infer(void *ctx, const uint8_t *input, uint32_t len, int is_tensor, qnn_infer_result_t *res)
 {
     qnn_core_device_t *d = (qnn_core_device_t *)ctx;
@@ -144,8 +158,7 @@ static int infer(void *ctx, const uint8_t *input, uint32_t len, int is_tensor, q
         }
         run = &plain;
     } else if (c->detector) {
-        int32_t threshold = (int32_t)c->threshold; /* the core's score is an integer L1 */
-        qnn_status s = qnn_detect(&d->model, input, len, sq, n_sq, threshold, &det);
+        qnn_status s = qnn_detect(&d->model, input, len, sq, n_sq, integer_threshold(c->threshold), &det);
         if (s != QNN_OK) {
             return map_status(s);
         }

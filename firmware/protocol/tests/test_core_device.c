@@ -4,6 +4,7 @@
  * are worked out by hand there:
  *   input 4x4x1 (q = p - 128) -> conv 3x3 SAME -> avgpool 4x4 -> reshape -> FC -> softmax (optional);
  *   pixels 64/65 alternating give logits [64, 127, -65] (label 1); a 1-bit squeeze gives [0, 0, 0]. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "blob_builder.h"
@@ -185,6 +186,17 @@ TEST(bit_depth_squeeze_and_detector_reach_the_core)
     memcpy(&score, &bits, 4);
     CHECK(score >= 337.0f && score <= 343.0f);
     CHECK_EQ(logit(1), 127);
+    /* the threshold is compared with the integer score as a real: score S is flagged above S - 0.5, not at S or
+     * S + 0.5; a negative threshold flags everything, a huge or infinite one nothing (no undefined conversion) */
+    const float s_int = score;
+    const float thresholds[] = {s_int - 0.5f, s_int, s_int + 0.5f, -3.0f, 1e10f, (float)INFINITY};
+    const uint8_t flagged[] = {1, 0, 0, 1, 0, 0};
+    for (unsigned i = 0; i < sizeof(flagged); i++) {
+        memcpy(sq + 4, &thresholds[i], 4);
+        CHECK_EQ(request(QNN_MSG_SET_SQUEEZE, seq++, sq, 8), QNN_ST_OK);
+        CHECK_EQ(infer64(seq++), QNN_ST_OK);
+        CHECK_EQ(last_payload[1 + 2], flagged[i]);
+    }
     /* both squeezers without the detector: the core runs one squeezer per inference */
     sq[2] = 0;
     CHECK_EQ(request(QNN_MSG_SET_SQUEEZE, seq++, sq, 8), QNN_ST_NOT_SUPPORTED);
