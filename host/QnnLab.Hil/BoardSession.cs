@@ -22,6 +22,9 @@ public sealed record BoardLaunchOptions
     public IReadOnlyList<byte[]> Preloaded { get; init; } = [];
     public Action<string>? Log { get; init; }
 
+    /// <summary>Serial port only: the rate the board boots at (the NUCLEO image's LPUART default).</summary>
+    public int BootBaud { get; init; } = DefaultSerialBaud;
+
     public const int DefaultSimBaud = 921_600;
     public const int DefaultSerialBaud = 115_200;
 }
@@ -158,8 +161,9 @@ public sealed class BoardSession : IAsyncDisposable
                 }
             default:
                 {
-                    int baud = options.Baud ?? BoardLaunchOptions.DefaultSerialBaud;
-                    return new Launched(null, target.Port!, baud, baud, $"{target.Port} at {baud} baud", TimeSpan.FromSeconds(5));
+                    // A board boots at its default rate; another --baud is reached with SET_BAUD after the handshake.
+                    int boot = options.BootBaud;
+                    return new Launched(null, target.Port!, boot, boot, $"{target.Port} at {boot} baud", TimeSpan.FromSeconds(5));
                 }
         }
     }
@@ -245,12 +249,32 @@ public sealed class BoardSession : IAsyncDisposable
         {
             serial = SerialLink.Open(port, portBaud);
             var stream = new CountingStream(serial);
+            System.IO.Ports.SerialPort opened = serial;
             var opts = new BoardConnectionOptions
             {
                 ResponseTimeout = options.ResponseTimeout ?? defaultTimeout,
                 Log = options.Log,
+                SwitchHostBaud = b =>
+                {
+                    opened.BaudRate = (int)b;
+                    return Task.CompletedTask;
+                },
             };
             BoardConnection c = await BoardConnection.OpenAsync(stream, opts, ownsStream: true, ct).ConfigureAwait(false);
+            if (target.Kind == BoardKind.Serial && options.Baud is int want && want != portBaud)
+            {
+                try
+                {
+                    await SwitchBaudAsync(c, want, ct).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await c.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
+                lineBaud = want;
+                link = $"{target.Port} at {want} baud (switched from {portBaud})";
+            }
             return new BoardSession(target, p, stream, c, lineBaud, link);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -271,6 +295,18 @@ public sealed class BoardSession : IAsyncDisposable
             }
             throw;
         }
+    }
+
+    /// <summary>SET_BAUD to a rate the board lists (answered at the old rate, then both sides switch).</summary>
+    private static async Task SwitchBaudAsync(BoardConnection c, int want, CancellationToken ct)
+    {
+        HelloInfo h = c.Hello;
+        if (!h.Capabilities.HasFlag(Capabilities.SetBaud) || !h.SupportedBauds.Contains((uint)want))
+        {
+            string offered = h.SupportedBauds.Length == 0 ? "none" : string.Join(", ", h.SupportedBauds);
+            throw new InvalidOperationException($"--baud {want}: the board cannot switch to that rate (it offers: {offered})");
+        }
+        await c.SetBaudAsync((uint)want, ct).ConfigureAwait(false);
     }
 
     internal static void Kill(Process p)

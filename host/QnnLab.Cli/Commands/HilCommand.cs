@@ -26,7 +26,7 @@ public static class HilCommand
         DefaultValueFactory = _ => "sim",
     };
 
-    public static Option<int?> Baud() => new("--baud") { Description = "Line rate: the sim's emulated rate (default 921600) or the serial port's (default 115200)" };
+    public static Option<int?> Baud() => new("--baud") { Description = "Line rate: the sim's emulated rate (default 921600); a serial board's, switched to with SET_BAUD after the handshake at its boot rate 115200" };
 
     private static Command Run()
     {
