@@ -13,6 +13,9 @@ public static class Program
     private const int RxBufferBytes = 512;
     private const int TxBufferBytes = 512;
     private const int MaxPollsPerStep = 16;
+    // The engine's largest frame (QNN_FRAME_MAX_ENCODED(4096) in qnn_frame.h, plus the delimiter):
+    // what the pump may have to resend from its start after a cut write.
+    private const int MaxFrameBytes = (4096 + 12) + (4096 + 12 + 253) / 254 + 1;
     private const int IdleSleepMs = 1;
     private const int StableAfterMs = 2000;
 
@@ -24,7 +27,7 @@ public static class Program
         var clock = new SystemClock();
         indicator.Update(clock.NowMs);
 
-        var pump = new FramePump(new NativeProtocolEngine(), RxBufferBytes, TxBufferBytes, MaxPollsPerStep);
+        var pump = new FramePump(new NativeProtocolEngine(), RxBufferBytes, TxBufferBytes, MaxPollsPerStep, MaxFrameBytes);
         var supervisor = new LinkSupervisor(BoardIo.CreateApplicationLink(), pump, clock, new BackoffPolicy(50, 2000), indicator, IdleSleepMs, StableAfterMs);
 
         try

@@ -143,3 +143,9 @@ internal sealed class ReversingEngine : IProtocolEngine
         return n;
     }
 }
+
+internal static class Limits
+{
+    /// <summary>The protocol engine's largest frame on the wire: QNN_FRAME_MAX_ENCODED(4096) + the delimiter.</summary>
+    public const int MaxFrameBytes = 4108 + ((4108 + 253) / 254) + 1;
+}

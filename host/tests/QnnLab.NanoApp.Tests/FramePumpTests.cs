@@ -40,7 +40,7 @@ public sealed class FramePumpTests
         var link = new ScriptedLink();
         link.Open();
         link.HostSends(Wire(frames));
-        var pump = new FramePump(engine, 64, 48, 4);
+        var pump = new FramePump(engine, 64, 48, 4, Limits.MaxFrameBytes);
 
         PumpUntilQuiet(pump, link);
 
@@ -58,7 +58,7 @@ public sealed class FramePumpTests
         var link = new ScriptedLink();
         link.Open();
         link.HostSends(Wire(frames));
-        var pump = new FramePump(engine, 32, 32, 2);
+        var pump = new FramePump(engine, 32, 32, 2, Limits.MaxFrameBytes);
 
         PumpUntilQuiet(pump, link);
 
@@ -75,7 +75,7 @@ public sealed class FramePumpTests
         var link = new ScriptedLink { FailWriteAtCall = 0, PartialBytesOnFailedWrite = 4 };
         link.Open();
         link.HostSends([.. frame, 0]);
-        var pump = new FramePump(engine, 64, 64, 4);
+        var pump = new FramePump(engine, 64, 64, 4, Limits.MaxFrameBytes);
 
         Assert.ThrowsExactly<TimeoutException>(() => pump.Step(link));
         byte[] response = ReversingEngine.ResponseTo(frame);
@@ -83,8 +83,71 @@ public sealed class FramePumpTests
 
         pump.Step(link);
         Assert.AreEqual(0, pump.PendingTransmit);
-        // The host sees the broken prefix, then the whole response: its parser drops the prefix by CRC.
-        CollectionAssert.AreEqual(response.Take(4).Concat(response).ToArray(), link.FromDevice);
+        // The host sees the broken prefix ended by a delimiter (its parser drops it by CRC), then the whole response.
+        CollectionAssert.AreEqual(response.Take(4).Append((byte)0).Concat(response).ToArray(), link.FromDevice);
+    }
+
+    [TestMethod]
+    public void ACutWriteInTheMiddleOfALongFrameResendsThatFrameFromItsStart()
+    {
+        // Responses longer than the 16-byte poll buffer go out in several writes; the 6th write is cut after 3 bytes.
+        byte[][] frames = Frames(12, 3);
+        var engine = new ReversingEngine();
+        var link = new ScriptedLink { FailWriteAtCall = 5, PartialBytesOnFailedWrite = 3 };
+        link.Open();
+        link.HostSends(Wire(frames));
+        var pump = new FramePump(engine, 16, 16, 1, Limits.MaxFrameBytes);
+
+        Assert.ThrowsExactly<TimeoutException>(() => PumpUntilQuiet(pump, link));
+        PumpUntilQuiet(pump, link);
+
+        // Split what the host received at the delimiters: every response arrives whole, in order, exactly as
+        // the engine made it; the only other piece is the cut fragment, which no response equals.
+        byte[][] responses = [.. frames.Select(ReversingEngine.ResponseTo)];
+        Assert.AreEqual((byte)0, link.FromDevice[^1], "the stream ends on a delimiter");
+        List<byte[]> pieces = Split([.. link.FromDevice]);
+        var whole = pieces.Where(p => responses.Any(r => r.SequenceEqual(p))).ToList();
+        Assert.HasCount(pieces.Count - 1, whole, "exactly one piece is the cut fragment");
+        var distinct = new List<byte[]>();
+        foreach (byte[] p in whole)
+        {
+            if (distinct.Count == 0 || !distinct[^1].SequenceEqual(p))
+            {
+                distinct.Add(p);
+            }
+        }
+        Assert.HasCount(responses.Length, distinct, "every response whole, none lost");
+        for (int i = 0; i < responses.Length; i++)
+        {
+            CollectionAssert.AreEqual(responses[i], distinct[i], $"response {i}");
+        }
+    }
+
+    [TestMethod]
+    public void WithoutTheDelimiterAndFrameStartTheCutFrameWouldBeLost()
+    {
+        // Guards the test above: the same cut, replayed the old way (the failed chunk rewritten alone), loses a response.
+        byte[][] frames = Frames(12, 3);
+        byte[] stream = [.. frames.SelectMany(ReversingEngine.ResponseTo)];
+        int cutAt = 5 * 16;
+        byte[] naive = [.. stream.Take(cutAt + 3), .. stream.Skip(cutAt)];
+        int wholeResponses = frames.Select(ReversingEngine.ResponseTo).Count(r => Split(naive).Any(p => p.SequenceEqual(r)));
+        Assert.IsLessThan(frames.Length, wholeResponses);
+    }
+
+    private static List<byte[]> Split(byte[] wire)
+    {
+        var pieces = new List<byte[]>();
+        int start = 0;
+        for (int i = 0; i < wire.Length; i++)
+        {
+            if (wire[i] == 0)
+            {
+                pieces.Add(wire[start..(i + 1)]);
+                start = i + 1;
+            }
+        }
+        return pieces;
     }
 
     [TestMethod]
@@ -93,7 +156,7 @@ public sealed class FramePumpTests
         var engine = new ReversingEngine { ThrowOnFeedCall = 0 };
         var link = new ScriptedLink();
         link.Open();
-        var pump = new FramePump(engine, 64, 64, 4);
+        var pump = new FramePump(engine, 64, 64, 4, Limits.MaxFrameBytes);
         link.HostSends([9, 9, 9, 0]);
 
         int result = pump.Step(link);
@@ -113,7 +176,7 @@ public sealed class FramePumpTests
         var link = new ScriptedLink();
         link.Open();
         link.HostSends([1, 2, 3]);
-        var pump = new FramePump(engine, 16, 16, 1);
+        var pump = new FramePump(engine, 16, 16, 1, Limits.MaxFrameBytes);
         Assert.AreEqual(PumpResult.Moved | PumpResult.EngineFault, pump.Step(link));
         Assert.AreEqual(1, pump.EngineFaults);
     }

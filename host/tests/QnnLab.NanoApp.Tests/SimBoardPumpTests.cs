@@ -1,7 +1,4 @@
-using System.Buffers;
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.IO.Pipelines;
 using QnnLab.NanoApp;
 using QnnLab.Protocol;
 using QnnLab.TestSupport;
@@ -43,10 +40,11 @@ public sealed class SimBoardPumpTests
     }
 
     [TestMethod]
-    [DataRow(0, DisplayName = "clean UART")]
-    [DataRow(7, DisplayName = "UART fails every 7th call")]
+    [DataRow(0, false, DisplayName = "clean UART")]
+    [DataRow(7, false, DisplayName = "UART fails every 7th call")]
+    [DataRow(7, true, DisplayName = "UART fails every 7th call, writes cut mid-frame")]
     [Timeout(120_000, CooperativeCancellation = true)]
-    public async Task AnswersThroughTheAppEqualTheBoardsDirectAnswers(int failEvery)
+    public async Task AnswersThroughTheAppEqualTheBoardsDirectAnswers(int failEvery, bool cutWrites)
     {
         string sim = SimExecutable;
         var inputs = Enumerable.Range(0, 40).Select(i => Pixels(3072, i)).ToList();
@@ -65,58 +63,44 @@ public sealed class SimBoardPumpTests
 
         await using SimBoard board = await SimBoard.StartAsync(sim, new SimBoardOptions { Stdio = true, SelectFirstModel = true });
         using var engine = new SimBoardEngine(board);
-        var uart = new PipeUart(failEvery);
-        var pump = new FramePump(engine, 512, 512, 4);
-        var supervisor = new LinkSupervisor(uart, pump, new StopwatchClock(), new BackoffPolicy(1, 8),
-            new StatusIndicator(new NoLeds()), idleSleepMs: 1, stableAfterMs: 100);
-        using var stop = new CancellationTokenSource();
-        var loop = Task.Run(() =>
+        var uart = new PipeUart(failEvery, cutWrites);
+        await using var app = new AppLoop(engine, uart);
+        await using BoardConnection host = await BoardConnection.OpenAsync(uart.HostStream, new BoardConnectionOptions
         {
-            while (!stop.IsCancellationRequested)
-            {
-                int sleep = supervisor.Tick();
-                if (sleep > 0)
-                {
-                    Thread.Sleep(Math.Min(sleep, 5));
-                }
-            }
+            // Generous and fixed (the learned timeout would follow this busy machine's jitter): a retransmission then
+            // means a lost answer, not a slow one.
+            ResponseTimeout = TimeSpan.FromSeconds(3),
+            MinResponseTimeout = TimeSpan.FromSeconds(3),
         });
-        try
+        BoardInfo info = await host.GetInfoAsync();
+        Assert.AreEqual("sim", info.Board);
+        // Pipelined, as hil runs stream: several requests in flight through the app's buffers.
+        var got = new List<InferResult>();
+        await foreach (InferResult r in host.InferManyAsync(inputs.Select(x => (ReadOnlyMemory<byte>)x)))
         {
-            await using BoardConnection host = await BoardConnection.OpenAsync(uart.HostStream, new BoardConnectionOptions
-            {
-                ResponseTimeout = TimeSpan.FromSeconds(3), // generous: a retransmission then means a lost answer, not a slow machine
-            });
-            BoardInfo info = await host.GetInfoAsync();
-            Assert.AreEqual("sim", info.Board);
-            // Pipelined, as hil runs stream: several requests in flight through the app's buffers.
-            var got = new List<InferResult>();
-            await foreach (InferResult r in host.InferManyAsync(inputs.Select(x => (ReadOnlyMemory<byte>)x)))
-            {
-                got.Add(r);
-            }
-            Assert.HasCount(expected.Count, got);
-            for (int i = 0; i < got.Count; i++)
-            {
-                Assert.AreEqual(expected[i].Label, got[i].Label, $"input {i}: label");
-                CollectionAssert.AreEqual(expected[i].Logits, got[i].Logits, $"input {i}: every logit");
-            }
-            if (failEvery > 0)
-            {
-                Assert.IsGreaterThan(0, supervisor.TotalFailures, "the UART faults were injected");
-                Assert.IsGreaterThan(1, supervisor.Opens, "the app reopened its UART after each failure");
-            }
-            Assert.AreEqual(0, pump.EngineFaults);
-            // The host's protocol would paper over a lost or mangled answer by retransmitting: the app must
-            // not need that. Every answer arrives whole and once, faults or not.
-            Assert.AreEqual(0L, host.Counters.Retransmissions, host.Counters.ToString());
-            Assert.AreEqual(0L, host.Counters.MalformedFramesReceived, host.Counters.ToString());
+            got.Add(r);
         }
-        finally
+        Assert.HasCount(expected.Count, got);
+        for (int i = 0; i < got.Count; i++)
         {
-            stop.Cancel();
-            await loop;
+            Assert.AreEqual(expected[i].Label, got[i].Label, $"input {i}: label");
+            CollectionAssert.AreEqual(expected[i].Logits, got[i].Logits, $"input {i}: every logit");
         }
+        if (failEvery > 0)
+        {
+            Assert.IsGreaterThan(0, app.Supervisor.TotalFailures, "the UART faults were injected");
+            Assert.IsGreaterThan(1, app.Supervisor.Opens, "the app reopened its UART after each failure");
+        }
+        if (cutWrites)
+        {
+            Assert.IsGreaterThan(0, uart.CutWrites, "writes were cut mid-frame");
+        }
+        Assert.AreEqual(0, app.Pump.EngineFaults);
+        // The host's protocol would paper over a lost answer by retransmitting: the app must not need that.
+        // Every first answer arrives whole; only a cut write's fragment may reach the host's parser as a bad frame.
+        (byte[] toHost, byte[] fromHost) = uart.Recorded();
+        Wire.AssertEveryRequestAnsweredOnce(toHost, fromHost);
+        Assert.IsLessThanOrEqualTo(cutWrites ? (long)uart.CutWrites : 0L, host.Counters.MalformedFramesReceived, host.Counters.ToString());
     }
 
     private static byte[] Pixels(int n, int seed)
@@ -174,74 +158,5 @@ public sealed class SimBoardPumpTests
         }
 
         public void Dispose() => _stop.Cancel();
-    }
-
-    /// <summary>The app's UART, wired to an in-memory host stream; optionally fails every Nth call.</summary>
-    private sealed class PipeUart : ISerialLink
-    {
-        private readonly Pipe _hostToApp = new();
-        private readonly Pipe _appToHost = new();
-        private readonly int _failEvery;
-        private int _calls;
-
-        public PipeUart(int failEvery)
-        {
-            _failEvery = failEvery;
-            HostStream = new DuplexStream(_appToHost.Reader.AsStream(), _hostToApp.Writer.AsStream());
-        }
-
-        public Stream HostStream { get; }
-        public bool IsOpen { get; private set; }
-
-        public void Open() => IsOpen = true;
-
-        public void Close() => IsOpen = false;
-
-        public int Read(byte[] buffer, int offset, int count)
-        {
-            FailMaybe();
-            if (!_hostToApp.Reader.TryRead(out ReadResult r))
-            {
-                return 0;
-            }
-            int n = (int)Math.Min(count, r.Buffer.Length);
-            ReadOnlySequence<byte> part = r.Buffer.Slice(0, n);
-            part.CopyTo(buffer.AsSpan(offset, n));
-            _hostToApp.Reader.AdvanceTo(part.End);
-            return n;
-        }
-
-        public void Write(byte[] buffer, int offset, int count)
-        {
-            FailMaybe();
-            _appToHost.Writer.Write(buffer.AsSpan(offset, count));
-            _appToHost.Writer.FlushAsync().AsTask().GetAwaiter().GetResult();
-        }
-
-        private void FailMaybe()
-        {
-            if (!IsOpen)
-            {
-                throw new IOException("UART closed");
-            }
-            if (_failEvery > 0 && ++_calls % _failEvery == 0)
-            {
-                throw new IOException("injected UART fault");
-            }
-        }
-    }
-
-    private sealed class StopwatchClock : IMonotonicClock
-    {
-        private readonly Stopwatch _sw = Stopwatch.StartNew();
-
-        public long NowMs => _sw.ElapsedMilliseconds;
-    }
-
-    private sealed class NoLeds : IStatusLeds
-    {
-        public void Set(bool green, bool blue, bool red)
-        {
-        }
     }
 }
