@@ -20,6 +20,7 @@ static uint8_t s_ring[QNN_NANO_TX_RING_BYTES];
 static uint32_t s_ring_head; /* next byte to read */
 static uint32_t s_ring_count;
 static uint32_t s_overflow;
+static int s_restart_pending;
 
 static uint32_t ring_free(void) { return QNN_NANO_TX_RING_BYTES - s_ring_count; }
 
@@ -47,6 +48,7 @@ int32_t qnn_nano_init(void)
     s_ring_head = 0;
     s_ring_count = 0;
     s_overflow = 0;
+    s_restart_pending = 0;
     qnn_proto_init(&s_proto, dev, ring_write, NULL, qnn_nano_board_boot_id());
     /* Queued now, sent when the app first pumps the port: the host learns of the (re)start. */
     qnn_proto_boot(&s_proto);
@@ -118,17 +120,21 @@ int32_t qnn_nano_infer(const uint8_t *pixels, uint32_t len, int32_t *logits, uin
     if (pixels == NULL || (logits == NULL && logits_cap > 0)) {
         return QNN_DEV_ERR_BAD_ARGUMENT;
     }
+    qnn_model_desc_t desc;
+    int rc = s_dev->selected_model(s_dev->ctx, &desc);
+    if (rc < 0) {
+        return rc;
+    }
+    if (desc.n_outputs > logits_cap) {
+        return QNN_NANO_ERR_BUFFER_TOO_SMALL;
+    }
     qnn_infer_result_t res;
     memset(&res, 0, sizeof res);
     res.logits = logits;
     res.logits_cap = (uint16_t)(logits_cap > 0xFFFFu ? 0xFFFFu : logits_cap);
-    int rc = s_dev->infer(s_dev->ctx, pixels, len, 0, &res);
+    rc = s_dev->infer(s_dev->ctx, pixels, len, 0, &res);
     if (rc < 0) {
         return rc;
-    }
-    if (res.n_logits > logits_cap) {
-        /* The executor wrote only logits_cap of them; the caller asked for too few. */
-        return QNN_NANO_ERR_BUFFER_TOO_SMALL;
     }
     res.logits = NULL; /* points into a managed array that may move after this call */
     s_last = res;
@@ -181,12 +187,18 @@ int32_t qnn_nano_protocol_feed(const uint8_t *rx, uint32_t len)
     if (rx == NULL && len > 0) {
         return QNN_DEV_ERR_BAD_ARGUMENT;
     }
+    if (s_restart_pending) {
+        return (int32_t)len; /* a board in reset hears nothing */
+    }
     uint32_t taken = 0;
     /* Any byte may complete a request whose answer is written at once: take one only while the
      * ring has room for the largest answer, so nothing the engine writes is ever dropped. */
     while (taken < len && ring_free() >= QNN_NANO_MAX_WIRE_FRAME) {
         qnn_proto_rx_byte(&s_proto, rx[taken]);
         taken++;
+        if (s_restart_pending) {
+            return (int32_t)len; /* what followed the RESET is lost, as in a real reset */
+        }
     }
     return (int32_t)taken;
 }
@@ -205,7 +217,18 @@ int32_t qnn_nano_protocol_poll(uint8_t *tx, uint32_t cap)
     }
     s_ring_head = (s_ring_head + n) % QNN_NANO_TX_RING_BYTES;
     s_ring_count -= n;
+    if (s_restart_pending && s_ring_count == 0) {
+        /* The RESET answer is with the pump now: restart; the BOOT frame goes out on the next poll.
+         * (Init cannot fail here: the board gave an executor at the first init.) */
+        (void)qnn_nano_init();
+    }
     return (int32_t)n;
 }
 
 uint32_t qnn_nano_tx_overflow_bytes(void) { return s_overflow; }
+
+void qnn_nano_on_reset_request(void *hook_ctx)
+{
+    (void)hook_ctx;
+    s_restart_pending = 1;
+}

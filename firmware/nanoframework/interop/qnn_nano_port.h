@@ -34,6 +34,14 @@ const qnn_device_t *qnn_nano_board_device(void);
 /* Nonzero and different from the previous boot's (SPEC.md "Resets"). */
 uint32_t qnn_nano_board_boot_id(void);
 
+/* --- provided by the port, for the board --- */
+
+/* The executor's reset hook (qnn_core_device_t.on_reset): the protocol's RESET. The answer is still in
+ * the transmit ring, which only the managed pump can drain; so the port restarts the device core and
+ * the protocol engine (new boot id, BOOT frame, no model selected) once the pump has taken the answer,
+ * and drops received bytes until then, as a board in reset would. nanoCLR itself keeps running. */
+void qnn_nano_on_reset_request(void *hook_ctx);
+
 /* --- called by the interop --- */
 
 int32_t qnn_nano_init(void);
@@ -42,8 +50,11 @@ int32_t qnn_nano_load_model(const uint8_t *blob, uint32_t len);
 /* Selects the registered model whose blob is the len bytes at address (found by SHA-256). */
 int32_t qnn_nano_select_model_at(uint32_t address, uint32_t len);
 int32_t qnn_nano_model_info(int32_t *fields, uint32_t n_fields);
-/* Returns the label; logits receive min(n_outputs, logits_cap) values. */
+/* Returns the label and fills logits[0, n_outputs); QNN_NANO_ERR_BUFFER_TOO_SMALL (nothing run) when
+ * logits_cap < n_outputs. */
 int32_t qnn_nano_infer(const uint8_t *pixels, uint32_t len, int32_t *logits, uint32_t logits_cap);
+/* threshold > 0 enables the detector; it is in the executor's score unit (SPEC.md SET_SQUEEZE: with
+ * the device core, the L1 distance of the raw quantized outputs, in output quantization steps). */
 int32_t qnn_nano_configure_squeezing(int32_t bit_depth, int32_t median_size, float threshold);
 float qnn_nano_last_detector_score(void);
 uint32_t qnn_nano_cycles(void);
