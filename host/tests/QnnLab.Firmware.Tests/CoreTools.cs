@@ -35,6 +35,20 @@ internal static class CoreTools
         return Path.Combine(dir!, tool);
     }
 
+    /// <summary>
+    /// A CMSIS-NN checkout (pinned 99f736a6) named by $QNN_CMSIS_NN_DIR, or Inconclusive: it is in no package registry
+    /// and never committed here, so the CMSIS-NN checks run where someone has fetched it.
+    /// </summary>
+    public static string CmsisNnDirOrInconclusive()
+    {
+        string? dir = Environment.GetEnvironmentVariable("QNN_CMSIS_NN_DIR");
+        if (string.IsNullOrEmpty(dir) || !File.Exists(Path.Combine(dir, "Include", "arm_nnfunctions.h")))
+        {
+            Assert.Inconclusive("set QNN_CMSIS_NN_DIR to a checkout of ARM-software/CMSIS-NN (commit 99f736a6) to run the CMSIS-NN checks");
+        }
+        return Path.GetFullPath(dir!);
+    }
+
     public static string BlobCheck => Path_("qnn_blob_check");
     public static string GoldenRunner => Path_("qnn_golden_runner");
 

@@ -13,15 +13,21 @@ public sealed class GoldenQemuTests
     /// <summary>Images per model: the x86 set (QEMU runs ResNet-8 at ~10 inferences per second).</summary>
     public const int Images = GoldenX86Tests.Images;
 
-    private static readonly Lazy<(string? Runner, string? Why)> Built = new(() =>
+    private static readonly Lazy<(string? Runner, string? Why)> Built = new(() => BuildRunner("fw-qemu-golden", ""));
+
+    private static readonly Dictionary<string, (string? Runner, string? Why)> BuiltCmsis = [];
+
+    /// <summary>The golden runner cross-built for the M33 (semihosting); with a CMSIS-NN checkout it has both backends.</summary>
+    private static (string? Runner, string? Why) BuildRunner(string folder, string cmsisNnDir)
     {
         string fw = Path.Combine(TestData.RepoRoot, "firmware");
-        string dir = Path.Combine(TestData.RepoRoot, "build", "tests", "fw-qemu-golden");
+        string dir = Path.Combine(TestData.RepoRoot, "build", "tests", folder);
         try
         {
             Tool.RunChecked("qemu-system-arm", ["--version"]);
             Tool.RunChecked("cmake", ["-S", fw, "-B", dir, "-G", "Ninja", $"-DCMAKE_TOOLCHAIN_FILE={Path.Combine(fw, "cmake", "arm-none-eabi.cmake")}",
-                "-DCMAKE_BUILD_TYPE=Release", "-DQNN_BOARD=qemu-mps2-an505", "-DBUILD_TESTING=ON", "-DQNN_ARENA_SIZE=1048576"]);
+                "-DCMAKE_BUILD_TYPE=Release", "-DQNN_BOARD=qemu-mps2-an505", "-DBUILD_TESTING=ON", "-DQNN_ARENA_SIZE=1048576",
+                $"-DQNN_CMSIS_NN_DIR={cmsisNnDir}"]);
             Tool.RunChecked("cmake", ["--build", dir, "--target", "qnn_golden_runner"]);
             return (Path.Combine(dir, "tests", "qnn_golden_runner"), null);
         }
@@ -29,7 +35,7 @@ public sealed class GoldenQemuTests
         {
             return (null, e.Message);
         }
-    });
+    }
 
     /// <summary>Runs the ARM golden runner under QEMU; the semihosting arguments are its argv.</summary>
     public static ToolResult RunOnQemu(string runner, params string[] args)
@@ -59,6 +65,32 @@ public sealed class GoldenQemuTests
         Golden g = Golden.Prepare(relative, Images);
         ToolResult r = RunOnQemu(runner!, g.Blob, g.Inputs, g.Expected, "portable");
         Assert.AreEqual(0, r.ExitCode, r.Output + r.Error);
+        StringAssert.Contains(r.Output, $"{Images} records, {Images * g.Outputs} elements, 0 mismatches");
+        Console.WriteLine(r.Output.Trim());
+    }
+
+    [TestMethod]
+    [Timeout(600_000, CooperativeCancellation = true)]
+    [DataRow(GoldenModels.CifarInt8)]
+    [DataRow(GoldenModels.CifarInt16)]
+    [DataRow(GoldenModels.VwwInt8)]
+    [DataRow(GoldenModels.VwwInt16)]
+    public void CortexM33CmsisNnCoreMatchesTheHostEngineOnEveryLogit(string relative)
+    {
+        // Opt-in ($QNN_CMSIS_NN_DIR): the DSP paths of CMSIS-NN on the M33 against the host engine.
+        string cmsis = CoreTools.CmsisNnDirOrInconclusive();
+        if (!BuiltCmsis.TryGetValue(cmsis, out (string? Runner, string? Why) built))
+        {
+            BuiltCmsis[cmsis] = built = BuildRunner("fw-qemu-golden-cmsis-nn", cmsis);
+        }
+        if (built.Runner is null)
+        {
+            Assert.Inconclusive($"cannot cross-build the core with CMSIS-NN for QEMU: {built.Why}");
+        }
+        Golden g = Golden.Prepare(relative, Images);
+        ToolResult r = RunOnQemu(built.Runner!, g.Blob, g.Inputs, g.Expected, "cmsis-nn");
+        Assert.AreEqual(0, r.ExitCode, r.Output + r.Error);
+        StringAssert.Contains(r.Output, "backend cmsis-nn");
         StringAssert.Contains(r.Output, $"{Images} records, {Images * g.Outputs} elements, 0 mismatches");
         Console.WriteLine(r.Output.Trim());
     }
