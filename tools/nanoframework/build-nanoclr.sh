@@ -90,7 +90,7 @@ echo "== 5. nanoCLR"
 export QNN_FIRMWARE_DIR="$root/firmware"
 cmake -S "$work/nf-interpreter" -B "$work/build" --preset QNN_NUCLEO144_L552ZE \
   -DCHIBIOS_SOURCE_FOLDER="$work/ChibiOS" -DQNN_FIRMWARE_DIR="$QNN_FIRMWARE_DIR" \
-  -DCMAKE_C_FLAGS="-DQNN_ARENA_SIZE=147456u"
+  -DCMAKE_C_FLAGS="-DQNN_ARENA_SIZE=106496u -DQNN_MAX_INPUT_BYTES=3072u -DQNN_PROTO_MAX_LOGITS=64u"
 cmake --build "$work/build"
 cp "$work/build/"{nanoCLR.bin,nanoCLR.hex,nanoBooter.bin,nanoBooter.hex} "$out/" 2>/dev/null || true
 echo "done: $out"

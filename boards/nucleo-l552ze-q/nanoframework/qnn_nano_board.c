@@ -1,29 +1,52 @@
 /* Board half of the QnnLab.Nano interop on the NUCLEO-L552ZE-Q (declared in
- * firmware/nanoframework/interop/qnn_nano_port.h): which executor the protocol engine drives, the
- * boot id, and the cycle counter the device core times with.
+ * firmware/nanoframework/interop/qnn_nano_port.h): the executor the protocol engine drives (the device
+ * core through its qnn_device_t adapter, firmware/protocol/core), the model region it lists, the boot id,
+ * and the cycle counter the core times with.
  *
- * Executor: the device core does not export a qnn_device_t adapter yet, so this board uses the
- * protocol's documented fake executor (firmware/protocol/fake) unless QNN_NANO_CORE_EXECUTOR names
- * the core's init function. That keeps the whole serial path testable end to end on the board. */
+ * Models: the blob flashed at QNN_NANO_MODEL_REGION (flash-layout.md) is registered at every start; an
+ * erased or invalid region is left out (the host then sees no model in INFO). No upload storage: next to
+ * nanoCLR, its managed heap and the tensor arena, 256 KiB of SRAM has no room for a second copy of a blob,
+ * so UPLOAD is not offered and QnnDevice.LoadModel reports NotSupported. */
 #include <stdint.h>
+#include <string.h>
 
 #include "hal.h"
+#include "qnn_core_device.h"
 #include "qnn_nano_port.h"
-#include "qnn_fake_device.h"
+
+#ifndef QNN_NANO_MODEL_REGION
+#define QNN_NANO_MODEL_REGION 0x08050000u
+#endif
+#ifndef QNN_NANO_MODEL_REGION_BYTES
+#define QNN_NANO_MODEL_REGION_BYTES (192u * 1024u)
+#endif
 
 /* Survives a reset (no-init RAM, .noinit section in the nanoCLR linker script). */
 static uint32_t s_boot_counter __attribute__((section(".noinit")));
 
 static qnn_device_t s_device;
-static qnn_fake_device_t s_fake;
+static qnn_core_device_t s_core;
+
+/* The blob's total_size (header offset 8, shared/model-blob/SPEC.md), bounded by the region. */
+static uint32_t flashed_blob_bytes(const uint8_t *region)
+{
+    uint32_t size;
+    memcpy(&size, region + 8, sizeof size); /* little-endian, as the Cortex-M33 */
+    return size <= QNN_NANO_MODEL_REGION_BYTES ? size : QNN_NANO_MODEL_REGION_BYTES;
+}
 
 const qnn_device_t *qnn_nano_board_device(void)
 {
-    qnn_fake_device_init(&s_fake, &s_device);
-    s_fake.info.board = "nucleo-l552ze-q-nanoframework";
-    s_fake.info.clock_hz = STM32_SYSCLK; /* 110 MHz */
-    s_fake.info.timing_unit = QNN_TIMING_CYCLES;
-    s_fake.info.timing_resolution = 1u;
+    qnn_core_device_init(&s_core, &s_device, NULL, 0);
+    s_core.info.board = "nucleo-l552ze-q-nanoframework";
+    s_core.info.build_id = "qnn-nano " __DATE__ " " __TIME__;
+    s_core.info.clock_hz = STM32_SYSCLK; /* 110 MHz */
+    s_core.info.timing_unit = QNN_TIMING_CYCLES;
+    s_core.info.timing_resolution = 1u;
+    /* RESET: the port restarts the core once the answer has left through the managed pump. */
+    s_core.on_reset = qnn_nano_on_reset_request;
+    const uint8_t *region = (const uint8_t *)QNN_NANO_MODEL_REGION;
+    (void)qnn_core_device_add_model(&s_core, region, flashed_blob_bytes(region)); /* validated; a bad blob is left out */
     return &s_device;
 }
 

@@ -18,6 +18,9 @@ public static class QnnDevice
     /// <summary>Largest Feature Squeezing median window the device core supports (a side of the square).</summary>
     public const int MaxMedianSize = 5;
 
+    /// <summary>Largest detector threshold: the core holds its score as a 32-bit integer (output steps).</summary>
+    public const float MaxThreshold = 2147483520f;
+
     /// <summary>Initializes the device core (cycle counter, protocol engine, no model). Call once at start-up.</summary>
     /// <remarks>Also queues the protocol's BOOT frame, so the host learns of the (re)start once the app pumps the port.</remarks>
     /// <exception cref="InvalidOperationException">The core failed to start; the message carries its status code.</exception>
@@ -78,10 +81,11 @@ public static class QnnDevice
     /// Runs the active model (and, when configured, Feature Squeezing) on one image.
     /// </summary>
     /// <param name="pixels">Raw 8-bit pixels in the model's HWC order; quantized on the device as the model's input expects.</param>
-    /// <param name="logits">Receives the output logits (int8 or int16 values widened to int); at least the model's output count long.</param>
+    /// <param name="logits">Receives the raw quantized outputs (int8 or int16 values widened to int); at least the model's output count long.</param>
     /// <returns>The predicted class: the index of the largest logit, the lowest index on ties.</returns>
     /// <exception cref="ArgumentNullException">A buffer is null.</exception>
-    /// <exception cref="InvalidOperationException">No model, or the sizes do not fit the model (status code in the message).</exception>
+    /// <exception cref="InvalidOperationException">No model, the pixel count is not the model's input size, or
+    /// <paramref name="logits"/> is shorter than the model's output count (status code in the message; nothing ran).</exception>
     public static int Infer(byte[] pixels, int[] logits)
     {
         if (pixels == null)
@@ -98,16 +102,25 @@ public static class QnnDevice
     }
 
     /// <summary>
-    /// Configures on-device Feature Squeezing (Xu et al.): bit-depth reduction, median smoothing, and
-    /// the detector that flags an input when the largest L1 distance between the softmax of the
-    /// original and of a squeezed input exceeds a threshold.
+    /// Configures on-device Feature Squeezing (Xu et al.): bit-depth reduction or median smoothing, and the
+    /// detector that flags an input when the largest L1 distance between the model's output on the original and
+    /// on each configured squeezed input exceeds a threshold.
     /// </summary>
-    /// <param name="bitDepth">Bits kept per pixel, 1..7; 0 turns bit-depth squeezing off. Without the detector the
-    /// label comes from the squeezed input; with it, from the original (shared/protocol/SPEC.md, SET_SQUEEZE).</param>
+    /// <remarks>
+    /// Without the detector the device core runs one squeezer per inference: configure bit depth or median, not
+    /// both (the core refuses both with <see cref="QnnStatus.NotSupported"/>). With the detector both may be on;
+    /// the label and logits then come from the original input (shared/protocol/SPEC.md, SET_SQUEEZE).
+    /// </remarks>
+    /// <param name="bitDepth">Bits kept per pixel, 1..7; 0 turns bit-depth squeezing off.</param>
     /// <param name="medianSize">Median window side, 2..<see cref="MaxMedianSize"/>; 0 turns it off (scipy's conventions for even windows).</param>
-    /// <param name="threshold">Detector threshold on the L1 distance between softmax outputs, in [0, 2]; 0 turns the detector off.</param>
+    /// <param name="threshold">
+    /// Detector threshold in the device's score unit: the L1 distance between raw quantized outputs, in steps of
+    /// the output scale (for an int8 softmax with scale 1/256, EvadeML's real-valued threshold t is t * 256). The
+    /// core compares the integer part. 0 turns the detector off.
+    /// </param>
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of its range.</exception>
-    /// <exception cref="InvalidOperationException">The core refused the configuration.</exception>
+    /// <exception cref="ArgumentException">The detector is on but neither squeezer is.</exception>
+    /// <exception cref="InvalidOperationException">The core refused the configuration (status code in the message).</exception>
     public static void ConfigureSqueezing(int bitDepth, int medianSize, float threshold)
     {
         if (bitDepth < 0 || bitDepth > 7)
@@ -118,15 +131,22 @@ public static class QnnDevice
         {
             throw new ArgumentOutOfRangeException(nameof(medianSize));
         }
-        // NaN fails both comparisons, so test the accepted range rather than the rejected one.
-        if (!(threshold >= 0f && threshold <= 2f))
+        // NaN fails every comparison, so test the accepted range rather than the rejected one.
+        if (!(threshold >= 0f && threshold <= MaxThreshold))
         {
             throw new ArgumentOutOfRangeException(nameof(threshold));
+        }
+        if (threshold > 0f && bitDepth == 0 && medianSize == 0)
+        {
+            throw new ArgumentException("the detector compares against a squeezed input: enable bit depth or median", nameof(threshold));
         }
         Check(NativeConfigureSqueezing(bitDepth, medianSize, threshold), "configure squeezing");
     }
 
-    /// <summary>The detector score of the last <see cref="Infer"/> (largest softmax L1 distance), 0 when the detector is off.</summary>
+    /// <summary>
+    /// The detector score of the last <see cref="Infer"/>: the largest L1 distance between the raw quantized outputs
+    /// of the original and of a squeezed input, in output quantization steps; 0 when the detector is off.
+    /// </summary>
     public static float LastDetectorScore
     {
         get { return NativeLastDetectorScore(); }

@@ -3,7 +3,9 @@ namespace QnnLab.Nano;
 /// <summary>
 /// Status codes the natives return: 0 or a non-negative value on success, a negative code on failure.
 /// The device codes are the executor's (<c>QNN_DEV_*</c> in firmware/protocol/include/qnn_device_api.h,
-/// same values); the interop adds its own below -100. Keep interop/qnn_nano_port.h in step.
+/// same values); the interop adds its own below -100. The device core's own failures (e.g. a blob that does not
+/// validate) arrive as <c>-1000 - qnn_status</c> (firmware/protocol/core/qnn_core_device.c). Keep
+/// interop/qnn_nano_port.h in step.
 /// </summary>
 public static class QnnStatus
 {
@@ -28,6 +30,9 @@ public static class QnnStatus
     /// <summary>QNN_DEV_ERR_BAD_ARGUMENT: an argument was refused by the executor.</summary>
     public const int BadArgument = -6;
 
+    /// <summary>Codes at or below this are the device core's: <c>CoreBase - qnn_status</c>.</summary>
+    public const int CoreBase = -1000;
+
     /// <summary>Interop: <see cref="QnnDevice.Initialize"/> has not run yet.</summary>
     public const int NotInitialized = -101;
 
@@ -36,7 +41,7 @@ public static class QnnStatus
 
     /// <summary>Short English name of a status code, for exception messages and logs.</summary>
     /// <param name="status">A status code returned by a native.</param>
-    /// <returns>The description, or "executor error N" for a code this version does not know.</returns>
+    /// <returns>The description; "device core status N" for the core's own codes, "executor error N" for a code this version does not know.</returns>
     public static string Describe(int status)
     {
         switch (status)
@@ -50,7 +55,12 @@ public static class QnnStatus
             case BadArgument: return "bad argument";
             case NotInitialized: return "device core not initialized";
             case BufferTooSmall: return "buffer too small";
-            default: return "executor error " + status.ToString();
+            default:
+                if (status <= CoreBase)
+                {
+                    return "device core status " + (CoreBase - status).ToString();
+                }
+                return "executor error " + status.ToString();
         }
     }
 }

@@ -19,6 +19,7 @@ list(APPEND QnnLab.Nano_INCLUDE_DIRS ${PROJECT_SOURCE_DIR}/src/PAL/Include)
 list(APPEND QnnLab.Nano_INCLUDE_DIRS ${BASE_PATH_FOR_THIS_MODULE})
 list(APPEND QnnLab.Nano_INCLUDE_DIRS ${QNN_FIRMWARE_DIR}/core/include)
 list(APPEND QnnLab.Nano_INCLUDE_DIRS ${QNN_FIRMWARE_DIR}/protocol/include)
+list(APPEND QnnLab.Nano_INCLUDE_DIRS ${QNN_FIRMWARE_DIR}/protocol/core)
 
 set(QnnLab.Nano_SOURCES
     ${BASE_PATH_FOR_THIS_MODULE}/QnnLab_Nano.cpp
@@ -27,10 +28,13 @@ set(QnnLab.Nano_SOURCES
     ${BASE_PATH_FOR_THIS_MODULE}/qnn_nano_board.c
 )
 
-# The device core and protocol engine, compiled into the nanoCLR image (C11 sources, no malloc).
+# The device core, the protocol engine and the core's executor adapter, compiled into the nanoCLR image
+# (C11 sources, no malloc). Left out: platform_posix.c (the board gives qnn_platform_cycles from the DWT)
+# and kernels_cmsis_nn.c (needs a CMSIS-NN checkout; the portable kernels are used).
 file(GLOB QNN_CORE_SOURCES ${QNN_FIRMWARE_DIR}/core/src/*.c)
+list(FILTER QNN_CORE_SOURCES EXCLUDE REGEX "/(platform_posix|kernels_cmsis_nn)\\.c$")
 file(GLOB QNN_PROTOCOL_SOURCES ${QNN_FIRMWARE_DIR}/protocol/src/*.c)
-list(APPEND QnnLab.Nano_SOURCES ${QNN_CORE_SOURCES} ${QNN_PROTOCOL_SOURCES})
+list(APPEND QnnLab.Nano_SOURCES ${QNN_CORE_SOURCES} ${QNN_PROTOCOL_SOURCES} ${QNN_FIRMWARE_DIR}/protocol/core/qnn_core_device.c)
 
 include(FindPackageHandleStandardArgs)
 FIND_PACKAGE_HANDLE_STANDARD_ARGS(QnnLab.Nano DEFAULT_MSG QnnLab.Nano_INCLUDE_DIRS QnnLab.Nano_SOURCES)

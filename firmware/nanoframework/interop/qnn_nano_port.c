@@ -146,7 +146,8 @@ int32_t qnn_nano_configure_squeezing(int32_t bit_depth, int32_t median_size, flo
     if (s_dev == NULL) {
         return QNN_NANO_ERR_NOT_INITIALIZED;
     }
-    if (bit_depth < 0 || bit_depth > 7 || median_size < 0 || median_size > 255 || !(threshold >= 0.0f)) {
+    /* The threshold must fit the core's 32-bit integer score (it converts it to int32_t). */
+    if (bit_depth < 0 || bit_depth > 7 || median_size < 0 || median_size > 255 || !(threshold >= 0.0f && threshold <= 2147483520.0f)) {
         return QNN_DEV_ERR_BAD_ARGUMENT;
     }
     if (s_dev->set_squeeze == NULL) {

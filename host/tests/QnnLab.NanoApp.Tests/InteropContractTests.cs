@@ -181,4 +181,24 @@ public sealed partial class InteropContractTests
         }
         Assert.AreEqual(c["QNN_STAGE_COUNT"] + 1, (int)cs["QnnStage.Count"], "QnnStage.Count = the protocol's stages + the total");
     }
+
+    [GeneratedRegex(@"return\s+(-\d+)\s*-\s*\(int\)s;")]
+    private static partial Regex CoreStatusBase();
+
+    [GeneratedRegex(@"median\s*&&\s*cfg->median_size\s*>\s*(\d+)")]
+    private static partial Regex CoreMedianLimit();
+
+    [TestMethod]
+    public void TheCoreAdaptersConventionsMatchTheLibrary()
+    {
+        // qnn_core_device.c (the executor behind the port) is code, not a header: read its literal conventions.
+        Dictionary<string, object> cs = ReadAssembly().Constants;
+        string adapter = File.ReadAllText(Path.Combine(TestData.RepoRoot, "firmware", "protocol", "core", "qnn_core_device.c"));
+        Match baseMatch = CoreStatusBase().Match(adapter);
+        Assert.IsTrue(baseMatch.Success, "qnn_core_device.c no longer maps core statuses as 'return N - (int)s;'");
+        Assert.AreEqual(int.Parse(baseMatch.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), (int)cs["QnnStatus.CoreBase"]);
+        Match median = CoreMedianLimit().Match(adapter);
+        Assert.IsTrue(median.Success, "qnn_core_device.c no longer bounds median_size");
+        Assert.AreEqual(int.Parse(median.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), (int)cs["QnnDevice.MaxMedianSize"]);
+    }
 }
