@@ -60,9 +60,10 @@ public static class FirmwareBuilder
         throw new DirectoryNotFoundException("cannot find the repository (firmware/CMakeLists.txt) above the current folder; run qnnlab inside the checkout");
     }
 
-    /// <summary>The cmake configure arguments for a request (exposed so tests can check them without building).</summary>
-    public static List<string> ConfigureArguments(string repoRoot, FirmwareBuildRequest request, string buildDir)
+    /// <summary>Refuses an unknown board or backend, and CMSIS-NN without a checkout, before anything is exported or built.</summary>
+    public static void Validate(FirmwareBuildRequest request)
     {
+        _ = BoardFacts(request.Board);
         if (!Backends.Contains(request.Backend))
         {
             throw new ArgumentException($"unknown backend '{request.Backend}' (expected {string.Join(", ", Backends)})");
@@ -71,6 +72,16 @@ public static class FirmwareBuilder
         {
             throw new ArgumentException("--backend cmsis-nn needs --cmsis-nn-dir DIR (a checkout of ARM-software/CMSIS-NN; the project pins 99f736a6)");
         }
+        if (request.Backend == "cmsis-nn" && !File.Exists(Path.Combine(request.CmsisNnDir!, "Include", "arm_nnfunctions.h")))
+        {
+            throw new ArgumentException($"--cmsis-nn-dir {request.CmsisNnDir} is not a CMSIS-NN checkout (no Include/arm_nnfunctions.h)");
+        }
+    }
+
+    /// <summary>The cmake configure arguments for a request (exposed so tests can check them without building).</summary>
+    public static List<string> ConfigureArguments(string repoRoot, FirmwareBuildRequest request, string buildDir)
+    {
+        Validate(request);
         (string? qnnBoard, _, int arena) = BoardFacts(request.Board);
         if (qnnBoard == "nucleo-l552ze-q" && request.Backend == "cmsis-nn")
         {

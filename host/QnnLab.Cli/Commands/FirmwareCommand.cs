@@ -29,6 +29,7 @@ public static class FirmwareCommand
             (string? qnnBoard, _, _) = FirmwareBuilder.BoardFacts(b);
             string be = parse.GetValue(backend)!;
             string dir = parse.GetValue(buildDir) ?? Path.Combine(root, "build", "firmware-images", $"{qnnBoard ?? "sim"}-{be}");
+            FirmwareBuilder.Validate(new FirmwareBuildRequest(b, [], be, parse.GetValue(cmsisDir), dir));
             var blobs = new List<string>();
             foreach (string m in parse.GetValue(models) ?? [])
             {

@@ -25,11 +25,15 @@ public sealed class FirmwareBuilderTests
     [TestMethod]
     public void ConfigureArgumentsNameTheBoardBackendAndModels()
     {
-        var req = new FirmwareBuildRequest("nucleo-l552ze-q", ["/m/a.qnnb", "/m/b.qnnb"], "cmsis-nn", "/tmp/cmsis-nn");
+        // A stand-in checkout: only the header the validation looks for.
+        string cmsis = Path.Combine(TestData.TempDir(), "cmsis-nn");
+        Directory.CreateDirectory(Path.Combine(cmsis, "Include"));
+        File.WriteAllText(Path.Combine(cmsis, "Include", "arm_nnfunctions.h"), "");
+        var req = new FirmwareBuildRequest("nucleo-l552ze-q", ["/m/a.qnnb", "/m/b.qnnb"], "cmsis-nn", cmsis);
         List<string> args = FirmwareBuilder.ConfigureArguments("/repo", req, "/repo/build/x");
         CollectionAssert.Contains(args, "-DQNN_BOARD=nucleo-l552ze-q");
         CollectionAssert.Contains(args, "-DQNN_ARENA_SIZE=147456", "on the NUCLEO, CMSIS-NN's 16 KiB scratch comes out of the 160 KiB arena");
-        CollectionAssert.Contains(args, "-DQNN_CMSIS_NN_DIR=/tmp/cmsis-nn");
+        CollectionAssert.Contains(args, $"-DQNN_CMSIS_NN_DIR={cmsis}");
         CollectionAssert.Contains(FirmwareBuilder.ConfigureArguments("/repo", req with { Backend = "portable" }, "/b"), "-DQNN_ARENA_SIZE=163840");
         CollectionAssert.Contains(args, "-DQNN_BOARD_MODELS=/m/a.qnnb;/m/b.qnnb");
         Assert.IsTrue(args.Any(a => a.StartsWith("-DCMAKE_TOOLCHAIN_FILE=", StringComparison.Ordinal)));
