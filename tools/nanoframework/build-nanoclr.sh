@@ -9,15 +9,19 @@
 # the .pe files, and QnnLab_Nano.cpp as generated (with the real native checksum).
 set -euo pipefail
 
-# Pinned sources. nf-interpreter: the last v1 (mscorlib 1.x, PE format v1) line that matches
+# Pinned sources. nf-interpreter: the v1 line (mscorlib 1.x, PE format v1) that matches
 # nanoFramework.CoreLibrary 1.17.11; 'develop' needs CoreLibrary 2.x. ChibiOS: 21.11.x, as
-# nf-interpreter pins it. MetadataProcessor: the release matching that nf-interpreter.
+# nf-interpreter pins it. MetadataProcessor and mustache-sharp (its template engine, not on every NuGet
+# feed): the commits with which the MetadataProcessor was built on .NET 10 and generated QnnLab.Nano's
+# skeleton on the project's machine (firmware/nanoframework/README.md, "verified here").
 NF_INTERPRETER_REPO=https://github.com/nanoframework/nf-interpreter.git
-NF_INTERPRETER_REF=${NF_INTERPRETER_REF:-main}
+NF_INTERPRETER_REF=${NF_INTERPRETER_REF:-a3e8139a1ba778e33ca81b023099765eada6c456}
 CHIBIOS_REPO=https://github.com/ChibiOS/ChibiOS.git
 CHIBIOS_REF=${CHIBIOS_REF:-ver21.11.3}
 MDP_REPO=https://github.com/nanoframework/metadata-processor.git
-MDP_REF=${MDP_REF:-main}
+MDP_REF=${MDP_REF:-4541b46b25b6ddca89514c6627aa9973021b36d6}
+MUSTACHE_REPO=https://github.com/jehugaleahsa/mustache-sharp.git
+MUSTACHE_REF=${MUSTACHE_REF:-eada46d86b1284d73dbab2965c81d19a2f0ece6e}
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 work="$(mkdir -p "${1:-$root/build/nanoframework}" && cd "${1:-$root/build/nanoframework}" && pwd)"
@@ -33,6 +37,7 @@ fetch() { # repo ref dir
 fetch "$NF_INTERPRETER_REPO" "$NF_INTERPRETER_REF" "$work/nf-interpreter"
 fetch "$CHIBIOS_REPO" "$CHIBIOS_REF" "$work/ChibiOS"
 fetch "$MDP_REPO" "$MDP_REF" "$work/metadata-processor"
+fetch "$MUSTACHE_REPO" "$MUSTACHE_REF" "$work/mustache-sharp"
 
 echo "== 1. managed assemblies (against nanoFramework.CoreLibrary 1.17.11)"
 # NanoHardware=true adds the System.IO.Ports / GPIO packages and compiles Hardware/ (NANO_HARDWARE).
@@ -45,14 +50,50 @@ lib="$root/firmware/nanoframework/QnnLab.Nano/bin/Release/netstandard2.0"
 app="$root/firmware/nanoframework/QnnLab.NanoApp/bin/Release/netstandard2.0"
 
 echo "== 2. MetadataProcessor: .pe files and the interop skeleton (lookup table + native checksum)"
-dotnet build "$work/metadata-processor/MetadataProcessor.Console" -c Release -o "$work/mdp"
+# Its projects are .NET Framework 4.7.2 ones; these SDK-style wrappers build the same sources on .NET 10
+# (the shared sources as the Core library, Program.cs as the CLI, as in the original split).
+wrap="$work/mdp-wrap"
+mkdir -p "$wrap/mustache" "$wrap/core" "$wrap/cli"
+echo '<Project><PropertyGroup><TreatWarningsAsErrors>false</TreatWarningsAsErrors><Nullable>disable</Nullable><ImplicitUsings>disable</ImplicitUsings><GenerateAssemblyInfo>false</GenerateAssemblyInfo><EnableDefaultCompileItems>false</EnableDefaultCompileItems><EnableDefaultEmbeddedResourceItems>false</EnableDefaultEmbeddedResourceItems><TargetFramework>net10.0</TargetFramework><NoWarn>$(NoWarn);CS0618;CA1416;SYSLIB0011</NoWarn></PropertyGroup></Project>' > "$wrap/Directory.Build.props"
+cat > "$wrap/mustache/mustache.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><AssemblyName>mustache-sharp</AssemblyName><RootNamespace>Mustache</RootNamespace></PropertyGroup>
+  <ItemGroup>
+    <Compile Include="$work/mustache-sharp/MustacheSharp/**/*.cs" />
+    <EmbeddedResource Include="$work/mustache-sharp/MustacheSharp/Properties/Resources.resx" LogicalName="Mustache.Properties.Resources.resources" />
+  </ItemGroup>
+</Project>
+XML
+cat > "$wrap/core/core.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><AssemblyName>nanoFramework.Tools.MetadataProcessor.Core</AssemblyName><AllowUnsafeBlocks>true</AllowUnsafeBlocks></PropertyGroup>
+  <ItemGroup>
+    <Compile Include="$work/metadata-processor/MetadataProcessor.Shared/**/*.cs" />
+    <PackageReference Include="Mono.Cecil" Version="0.11.6" />
+    <PackageReference Include="System.Drawing.Common" Version="11.0.0" />
+    <ProjectReference Include="../mustache/mustache.csproj" />
+  </ItemGroup>
+</Project>
+XML
+cat > "$wrap/cli/cli.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><OutputType>Exe</OutputType><AssemblyName>nanoFramework.Tools.MetadataProcessor.CLI</AssemblyName></PropertyGroup>
+  <ItemGroup>
+    <Compile Include="$work/metadata-processor/MetadataProcessor.Console/Program.cs" />
+    <PackageReference Include="Mono.Cecil" Version="0.11.6" />
+    <ProjectReference Include="../core/core.csproj" />
+  </ItemGroup>
+</Project>
+XML
+dotnet build "$wrap/cli" -c Release -o "$work/mdp"
 mdp=(dotnet "$work/mdp/nanoFramework.Tools.MetadataProcessor.CLI.dll")
 corlib="$HOME/.nuget/packages/nanoframework.corelibrary/1.17.11/lib"
-# Argument syntax as of metadata-processor main; check "--help" if a newer CLI refuses it.
+# -compile <pe> <isCoreLibrary>; -generateSkeleton <folder> <assembly> <project> <withoutInteropCode>.
+# The checksum it prints ("Native declaration checksum") is the one nanoCLR checks at load.
 "${mdp[@]}" -loadHints mscorlib "$corlib/mscorlib.dll" -parse "$lib/QnnLab.Nano.dll" \
-  -compile "$out/QnnLab.Nano.pe" -generate_skeleton "$work/stubs" QnnLab.Nano QnnLab.Nano false | tee "$out/mdp.log"
+  -compile "$out/QnnLab.Nano.pe" false -generateSkeleton "$work/stubs" QnnLab.Nano QnnLab.Nano false | tee "$out/mdp.log"
 "${mdp[@]}" -loadHints mscorlib "$corlib/mscorlib.dll" -loadHints QnnLab.Nano "$lib/QnnLab.Nano.dll" \
-  -parse "$app/QnnLab.NanoApp.dll" -compile "$out/QnnLab.NanoApp.pe"
+  -parse "$app/QnnLab.NanoApp.dll" -compile "$out/QnnLab.NanoApp.pe" false
 cp "$corlib/mscorlib.pe" "$out/"
 
 echo "== 3. interop assembly into nf-interpreter"

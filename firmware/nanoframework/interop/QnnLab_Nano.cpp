@@ -1,21 +1,29 @@
 //
-// Method lookup table and assembly record of the QnnLab.Nano interop.
+// Lookup table and native checksum of the QnnLab.Nano interop assembly, as nanoFramework's MetadataProcessor
+// generated them from QnnLab.Nano.dll (metadata-processor 4541b46 built on .NET 10; see
+// firmware/nanoframework/README.md). One entry per method of the assembly, in metadata order, NULL where the
+// method is managed; nanoCLR refuses the assembly when the checksum differs from the one the .pe carries
+// ("Invalid native checksum"). tools/nanoframework/build-nanoclr.sh regenerates this file; InteropContractTests
+// fails when the C# methods no longer match this table, i.e. when it must be regenerated.
 //
-// >>> PLACEHOLDER: the build replaces this file. <<<
-// nanoCLR binds the table by position (one entry per method of the assembly, in the
-// MetadataProcessor's order, NULL for managed methods) and refuses the assembly unless the checksum
-// equals the CRC32 the MetadataProcessor computes over the native method signatures. Neither can be
-// produced here (no MetadataProcessor on this machine), so tools/nanoframework/build-nanoclr.sh runs
-// the MetadataProcessor on QnnLab.Nano.dll and copies its generated QnnLab_Nano.cpp over this one.
-// The natives' own order below is only a readable listing of what the table must contain.
-//
-
 #include "QnnLab_Nano.h"
 
 // clang-format off
 
 static const CLR_RT_MethodHandler method_lookup[] =
 {
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
     Library_QnnLab_Nano_QnnLab_Nano_QnnDevice::NativeInitialize___STATIC__I4,
     Library_QnnLab_Nano_QnnLab_Nano_QnnDevice::NativeLoadModel___STATIC__I4__SZARRAY_U1__I4,
     Library_QnnLab_Nano_QnnLab_Nano_QnnDevice::NativeSelectModelAt___STATIC__I4__U4__I4,
@@ -27,14 +35,24 @@ static const CLR_RT_MethodHandler method_lookup[] =
     Library_QnnLab_Nano_QnnLab_Nano_QnnDevice::NativeReadStageCycles___STATIC__I4__SZARRAY_U4,
     Library_QnnLab_Nano_QnnLab_Nano_QnnDevice::NativeProtocolFeed___STATIC__I4__SZARRAY_U1__I4,
     Library_QnnLab_Nano_QnnLab_Nano_QnnDevice::NativeProtocolPoll___STATIC__I4__SZARRAY_U1,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };
 
 const CLR_RT_NativeAssemblyData g_CLR_AssemblyNative_QnnLab_Nano =
 {
     "QnnLab.Nano",
-    0x00000000, // QNN_NANO_CHECKSUM_PLACEHOLDER: replaced by the MetadataProcessor's "Native declaration checksum"
+    0x42A2A466,
     method_lookup,
-    { 1, 0, 0, 0 } // must equal [assembly: AssemblyNativeVersion("1.0.0.0")]
+    { 1, 0, 0, 0 }
 };
 
 // clang-format on

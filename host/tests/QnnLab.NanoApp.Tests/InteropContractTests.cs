@@ -182,6 +182,42 @@ public sealed partial class InteropContractTests
         Assert.AreEqual(c["QNN_STAGE_COUNT"] + 1, (int)cs["QnnStage.Count"], "QnnStage.Count = the protocol's stages + the total");
     }
 
+    [TestMethod]
+    public void TheLookupTableHasOneEntryPerMethodInMetadataOrder()
+    {
+        // nanoCLR binds natives by position: entry i serves the assembly's i-th method (NULL for managed ones).
+        // The committed table is the MetadataProcessor's; this derives the same layout from QnnLab.Nano.dll, so
+        // a changed C# surface fails here until the table (and its checksum) are regenerated.
+        using var pe = new PEReader(File.OpenRead(NanoDllPath()));
+        MetadataReader md = pe.GetMetadataReader();
+        var expected = new List<string>();
+        foreach (MethodDefinitionHandle mh in md.MethodDefinitions)
+        {
+            MethodDefinition method = md.GetMethodDefinition(mh);
+            TypeDefinition type = md.GetTypeDefinition(method.GetDeclaringType());
+            if ((method.ImplAttributes & MethodImplAttributes.InternalCall) == 0)
+            {
+                expected.Add("NULL");
+                continue;
+            }
+            MethodSignature<string> sig = method.DecodeSignature(new NanoTypeNames(), null);
+            string cls = $"{md.GetString(type.Namespace)}_{md.GetString(type.Name)}".Replace('.', '_');
+            expected.Add($"Library_QnnLab_Nano_{cls}::{md.GetString(method.Name)}___STATIC__{string.Join("__", sig.ParameterTypes.Prepend(sig.ReturnType))}");
+        }
+        string lookup = File.ReadAllText(Path.Combine(InteropDir, "QnnLab_Nano.cpp"));
+        Match table = LookupTable().Match(lookup);
+        Assert.IsTrue(table.Success, "no method_lookup table in QnnLab_Nano.cpp");
+        string[] entries = [.. table.Groups[1].Value.Split(',').Select(e => e.Trim()).Where(e => e.Length > 0)];
+        CollectionAssert.AreEqual(expected, entries);
+        StringAssert.DoesNotMatch(lookup, ChecksumPlaceholder(), "the checksum must be the MetadataProcessor's, not a placeholder");
+    }
+
+    [GeneratedRegex(@"method_lookup\[\]\s*=\s*\{([^}]*)\}")]
+    private static partial Regex LookupTable();
+
+    [GeneratedRegex(@"""QnnLab\.Nano"",\s*0x0+,")]
+    private static partial Regex ChecksumPlaceholder();
+
     [GeneratedRegex(@"return\s+(-\d+)\s*-\s*\(int\)s;")]
     private static partial Regex CoreStatusBase();
 
