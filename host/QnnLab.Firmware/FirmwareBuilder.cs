@@ -8,7 +8,8 @@ public sealed record FirmwareBuildRequest(string Board, IReadOnlyList<string> Mo
 
 /// <summary>
 /// A built board image and its memory use (flash = text + data, RAM = data + bss; the sim: file size, no RAM figure).
-/// <paramref name="RunCommand"/> is set for the sim, which links no blobs and loads its models when started.
+/// <paramref name="RunCommand"/> starts it: the sim with its models (it links no blobs and loads them when started),
+/// QEMU with the board's UART on a pty, the NUCLEO by flashing it (openocd, run in the repository root).
 /// </summary>
 public sealed record FirmwareImage(string Board, string Image, long FlashBytes, long RamBytes, string Backend, IReadOnlyList<string> Models,
     string BuildDir, string? RunCommand = null);
@@ -133,7 +134,11 @@ public static class FirmwareBuilder
             return new FirmwareImage(board, image, new FileInfo(image).Length, 0, request.Backend, [.. request.ModelBlobs], buildDir, run);
         }
         (long text, long data, long bss) = ParseSize(Step(board, log, "arm-none-eabi-size", [image]));
-        return new FirmwareImage(board, image, text + data, data + bss, request.Backend, [.. request.ModelBlobs], buildDir);
+        // QEMU: the board README's command (the pty it prints is the board's port); the NUCLEO: flashing it.
+        string start = qnnBoard == "qemu-mps2-an505"
+            ? ShellQuote("qemu-system-arm", ["-M", "mps2-an505", "-icount", "shift=0", "-serial", "pty", "-nographic", "-monitor", "none", "-kernel", image])
+            : ShellQuote(FlashCommand(image).Exe, FlashCommand(image).Args);
+        return new FirmwareImage(board, image, text + data, data + bss, request.Backend, [.. request.ModelBlobs], buildDir, start);
     }
 
     /// <summary>Runs one build tool, appending its output to the log; a failure becomes a one-line <see cref="FirmwareBuildException"/>.</summary>

@@ -52,7 +52,7 @@ public static class FirmwareCommand
                 : $"flash {img.FlashBytes} bytes ({img.FlashBytes / 1024.0:F1} KiB), RAM {img.RamBytes} bytes ({img.RamBytes / 1024.0:F1} KiB), backend {img.Backend}");
             if (img.RunCommand is not null)
             {
-                Console.WriteLine($"run {img.RunCommand}");
+                Console.WriteLine($"{(qnnBoard == "nucleo-l552ze-q" ? "flash" : "run")} {img.RunCommand}");
             }
             if (parse.GetValue(json))
             {

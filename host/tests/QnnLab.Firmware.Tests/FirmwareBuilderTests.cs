@@ -109,6 +109,7 @@ public sealed class FirmwareBuilderTests
         FirmwareImage img = BuildOrInconclusive(new FirmwareBuildRequest("nucleo-l552ze-q", [blob], BuildDir: NucleoBuildDir));
         byte[] blobBytes = File.ReadAllBytes(blob);
         Assert.IsGreaterThan(blobBytes.Length, img.FlashBytes, "the blob is linked into flash");
+        Assert.AreEqual($"openocd -f boards/nucleo-l552ze-q/openocd.cfg -c 'program {img.Image} verify reset exit'", img.RunCommand);
         Assert.IsLessThan(512L * 1024, img.FlashBytes);
         Assert.IsGreaterThan(160L * 1024, img.RamBytes, "the static arena is in RAM");
         Assert.IsLessThan(256L * 1024, img.RamBytes);
@@ -159,6 +160,25 @@ public sealed class FirmwareBuilderTests
         Assert.DoesNotContain("\n", e.Message);
         Assert.IsTrue(File.Exists(e.LogPath), "the full log is kept");
         StringAssert.Contains(File.ReadAllText(e.LogPath!), "region `FLASH' overflowed");
+    }
+
+    [TestMethod]
+    [Timeout(600_000, CooperativeCancellation = true)]
+    public void QemuImageCarriesTheBlobAndItsRunLineStartsTheBoard()
+    {
+        string blob = ExportTo(GoldenModels.CifarInt16, TestData.TempDir());
+        FirmwareImage img = BuildOrInconclusive(new FirmwareBuildRequest("qemu", [blob],
+            BuildDir: Path.Combine(TestData.RepoRoot, "build", "tests", "fw-qemu-image")));
+        Assert.AreEqual("qemu-mps2-an505", img.Board);
+        Assert.IsGreaterThanOrEqualTo(0, File.ReadAllBytes(img.Image).AsSpan().IndexOf(File.ReadAllBytes(blob)), "the ELF carries the blob's bytes");
+        // The printed command starts the board with its UART on a pty (what `--board qemu` connects to).
+        ToolResult r = Tool.Run("timeout", ["5", "sh", "-c", img.RunCommand + " </dev/null"]);
+        if (r.ExitCode == 127)
+        {
+            Assert.Inconclusive("qemu-system-arm is not installed");
+        }
+        StringAssert.Contains(r.Output + r.Error, "char device redirected to /dev/pts/");
+        Assert.AreEqual(124, r.ExitCode, "still running when timeout stopped it (a kernel that fails to load exits at once)");
     }
 
     [TestMethod]
