@@ -50,42 +50,7 @@ lib="$root/firmware/nanoframework/QnnLab.Nano/bin/Release/netstandard2.0"
 app="$root/firmware/nanoframework/QnnLab.NanoApp/bin/Release/netstandard2.0"
 
 echo "== 2. MetadataProcessor: .pe files and the interop skeleton (lookup table + native checksum)"
-# Its projects are .NET Framework 4.7.2 ones; these SDK-style wrappers build the same sources on .NET 10
-# (the shared sources as the Core library, Program.cs as the CLI, as in the original split).
-wrap="$work/mdp-wrap"
-mkdir -p "$wrap/mustache" "$wrap/core" "$wrap/cli"
-echo '<Project><PropertyGroup><TreatWarningsAsErrors>false</TreatWarningsAsErrors><Nullable>disable</Nullable><ImplicitUsings>disable</ImplicitUsings><GenerateAssemblyInfo>false</GenerateAssemblyInfo><EnableDefaultCompileItems>false</EnableDefaultCompileItems><EnableDefaultEmbeddedResourceItems>false</EnableDefaultEmbeddedResourceItems><TargetFramework>net10.0</TargetFramework><NoWarn>$(NoWarn);CS0618;CA1416;SYSLIB0011</NoWarn></PropertyGroup></Project>' > "$wrap/Directory.Build.props"
-cat > "$wrap/mustache/mustache.csproj" <<XML
-<Project Sdk="Microsoft.NET.Sdk">
-  <PropertyGroup><AssemblyName>mustache-sharp</AssemblyName><RootNamespace>Mustache</RootNamespace></PropertyGroup>
-  <ItemGroup>
-    <Compile Include="$work/mustache-sharp/MustacheSharp/**/*.cs" />
-    <EmbeddedResource Include="$work/mustache-sharp/MustacheSharp/Properties/Resources.resx" LogicalName="Mustache.Properties.Resources.resources" />
-  </ItemGroup>
-</Project>
-XML
-cat > "$wrap/core/core.csproj" <<XML
-<Project Sdk="Microsoft.NET.Sdk">
-  <PropertyGroup><AssemblyName>nanoFramework.Tools.MetadataProcessor.Core</AssemblyName><AllowUnsafeBlocks>true</AllowUnsafeBlocks></PropertyGroup>
-  <ItemGroup>
-    <Compile Include="$work/metadata-processor/MetadataProcessor.Shared/**/*.cs" />
-    <PackageReference Include="Mono.Cecil" Version="0.11.6" />
-    <PackageReference Include="System.Drawing.Common" Version="11.0.0" />
-    <ProjectReference Include="../mustache/mustache.csproj" />
-  </ItemGroup>
-</Project>
-XML
-cat > "$wrap/cli/cli.csproj" <<XML
-<Project Sdk="Microsoft.NET.Sdk">
-  <PropertyGroup><OutputType>Exe</OutputType><AssemblyName>nanoFramework.Tools.MetadataProcessor.CLI</AssemblyName></PropertyGroup>
-  <ItemGroup>
-    <Compile Include="$work/metadata-processor/MetadataProcessor.Console/Program.cs" />
-    <PackageReference Include="Mono.Cecil" Version="0.11.6" />
-    <ProjectReference Include="../core/core.csproj" />
-  </ItemGroup>
-</Project>
-XML
-dotnet build "$wrap/cli" -c Release -o "$work/mdp"
+"$root/tools/nanoframework/build-mdp.sh" "$work/metadata-processor" "$work/mustache-sharp" "$work/mdp"
 mdp=(dotnet "$work/mdp/nanoFramework.Tools.MetadataProcessor.CLI.dll")
 corlib="$HOME/.nuget/packages/nanoframework.corelibrary/1.17.11/lib"
 # -compile <pe> <isCoreLibrary>; -generateSkeleton <folder> <assembly> <project> <withoutInteropCode>.
