@@ -67,10 +67,9 @@ public sealed class SimBoardPumpTests
         await using var app = new AppLoop(engine, uart);
         await using BoardConnection host = await BoardConnection.OpenAsync(uart.HostStream, new BoardConnectionOptions
         {
-            // Generous and fixed (the learned timeout would follow this busy machine's jitter): a retransmission then
+            // Generous: a retransmission then
             // means a lost answer, not a slow one.
             ResponseTimeout = TimeSpan.FromSeconds(3),
-            MinResponseTimeout = TimeSpan.FromSeconds(3),
         });
         BoardInfo info = await host.GetInfoAsync();
         Assert.AreEqual("sim", info.Board);
