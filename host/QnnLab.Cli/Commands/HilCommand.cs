@@ -124,7 +124,10 @@ public static class HilCommand
         }
         if (s.Link.Seconds > 0)
         {
-            Console.WriteLine(string.Create(inv, $"  link: {s.Link.PayloadBytes / s.Link.Seconds / 1000:F1} kB/s payload, {s.LinkUtilization * 100:F1} % of {s.Link.Baud} baud capacity, {s.Link.Retries} retransmissions, {s.Link.Resets} board resets"));
+            string share = s.Link.Baud > 0
+                ? string.Create(inv, $"{s.LinkUtilization * 100:F1} % of {s.Link.Baud} baud capacity")
+                : "no line rate to compare with (pty)";
+            Console.WriteLine(string.Create(inv, $"  link: {s.Link.PayloadBytes / s.Link.Seconds / 1000:F1} kB/s payload, {share}, {s.Link.Retries} retransmissions, {s.Link.Resets} board resets"));
         }
     }
 
