@@ -32,6 +32,12 @@ public static class FirmwareBuilder
     public static readonly string[] Boards = ["sim", "qemu", "nucleo-l552ze-q"];
     public static readonly string[] Backends = ["portable", "cmsis-nn"];
 
+    /// <summary>
+    /// QNN_MAX_INPUT_BYTES for the sim and QEMU: 224x224x3, the paper's coffee-leaf models (the core's default, 96x96x3,
+    /// refuses them with QNN_E_LIMIT). The NUCLEO keeps the default: a coffee model's arena alone exceeds its SRAM.
+    /// </summary>
+    public const int LargeBoardMaxInputBytes = 224 * 224 * 3;
+
     /// <summary>QNN_CMSIS_SCRATCH_SIZE in firmware/core/src/kernels_cmsis_nn.c: the CMSIS-NN backend's static scratch.</summary>
     public const int CmsisNnScratchBytes = 16 * 1024;
 
@@ -98,6 +104,7 @@ public static class FirmwareBuilder
             args.Add($"-DCMAKE_TOOLCHAIN_FILE={Path.Combine(fw, "cmake", "arm-none-eabi.cmake")}");
             args.Add($"-DQNN_BOARD={qnnBoard}");
         }
+        args.Add($"-DQNN_MAX_INPUT_BYTES={(qnnBoard == "nucleo-l552ze-q" ? 96 * 96 * 3 : LargeBoardMaxInputBytes).ToString(CultureInfo.InvariantCulture)}");
         // Always set both, so a reused build folder forgets an earlier backend or model list.
         args.Add($"-DQNN_CMSIS_NN_DIR={(request.Backend == "cmsis-nn" ? Path.GetFullPath(request.CmsisNnDir!) : "")}");
         args.Add($"-DQNN_BOARD_MODELS={string.Join(';', request.ModelBlobs.Select(Path.GetFullPath))}");

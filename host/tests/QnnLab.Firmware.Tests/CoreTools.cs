@@ -15,7 +15,8 @@ internal static class CoreTools
         string dir = Path.Combine(TestData.RepoRoot, "build", "tests", "fw-golden");
         try
         {
-            Tool.RunChecked("cmake", ["-S", fw, "-B", dir, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release", "-DBUILD_TESTING=ON", "-DQNN_ARENA_SIZE=1048576"]);
+            Tool.RunChecked("cmake", ["-S", fw, "-B", dir, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=Release", "-DBUILD_TESTING=ON", "-DQNN_ARENA_SIZE=1048576",
+                $"-DQNN_MAX_INPUT_BYTES={FirmwareBuilder.LargeBoardMaxInputBytes}"]);
             Tool.RunChecked("cmake", ["--build", dir, "--target", "qnn_blob_check", "qnn_golden_runner"]);
             return (Path.Combine(dir, "tests"), null);
         }

@@ -41,6 +41,8 @@ public sealed class FirmwareBuilderTests
         List<string> sim = FirmwareBuilder.ConfigureArguments("/repo", new FirmwareBuildRequest("sim", []), "/b");
         Assert.IsFalse(sim.Any(a => a.StartsWith("-DCMAKE_TOOLCHAIN_FILE=", StringComparison.Ordinal)), "the sim builds with the host compiler");
         CollectionAssert.Contains(sim, "-DQNN_CMSIS_NN_DIR=");
+        CollectionAssert.Contains(sim, "-DQNN_MAX_INPUT_BYTES=150528", "the sim takes the coffee models' 224x224x3 inputs");
+        CollectionAssert.Contains(args, "-DQNN_MAX_INPUT_BYTES=27648", "the NUCLEO keeps 96x96x3");
 
         Assert.ThrowsExactly<ArgumentException>(() => FirmwareBuilder.ConfigureArguments("/repo", new FirmwareBuildRequest("sim", [], "cmsis-nn"), "/b"));
         Assert.ThrowsExactly<ArgumentException>(() => FirmwareBuilder.ConfigureArguments("/repo", new FirmwareBuildRequest("esp32", []), "/b"));
@@ -196,6 +198,10 @@ public sealed class FirmwareBuilderTests
         ToolResult ok = Tool.Run("timeout", ["20", "sh", "-c", $"{img.RunCommand} --stdio </dev/null >/dev/null"]);
         Assert.AreEqual(0, ok.ExitCode, ok.Error);
         Assert.AreEqual("", ok.Error);
+        // A coffee-leaf model (224x224x3 input) loads too.
+        string coffee = ExportTo("paper-models/vanilla/coffee_cnn_int16.tflite", TestData.TempDir());
+        ToolResult big = Tool.Run("timeout", ["20", "sh", "-c", $"{img.Image} --core --model {coffee} --stdio </dev/null >/dev/null"]);
+        Assert.AreEqual(0, big.ExitCode, big.Error);
         // ... and a damaged blob at that path is refused, so the path really is read.
         byte[] bytes = File.ReadAllBytes(blob);
         bytes[^1] ^= 1;

@@ -65,6 +65,41 @@ public sealed class GoldenX86Tests
     }
 
     [TestMethod]
+    [Timeout(900_000, CooperativeCancellation = true)]
+    public void EveryQuantizedModelInTheDataIsBitExactOnX86()
+    {
+        // Beyond the four models above: every int8/16x8 .tflite of the shared data (the paper's defence-enhanced and
+        // coffee-leaf models, MLPerf's) on 10 inputs of its data set. Float models are named in the list and left out.
+        const int n = 10;
+        string[] models = File.ReadAllLines(Path.Combine(TestData.Root, "MANIFEST.tsv")).Skip(1).Select(l => l.Split('\t')[0])
+            .Where(p => p.EndsWith(".tflite", StringComparison.Ordinal) && !p.Contains("float", StringComparison.Ordinal)
+                && (p.StartsWith("paper-models/", StringComparison.Ordinal) || p.Contains("int8", StringComparison.Ordinal) || p.Contains("quant", StringComparison.Ordinal)))
+            .ToArray();
+        Assert.IsGreaterThanOrEqualTo(30, models.Length, string.Join(", ", models));
+        var failures = new List<string>();
+        var sets = new Dictionary<string, ImageSet>();
+        ImageSet Inputs(string spec) => sets.TryGetValue(spec, out ImageSet? s) ? s : sets[spec] = DataSpec.Load(spec).Take(n);
+        foreach (string rel in models)
+        {
+            QnnModel model = GoldenModels.Load(rel);
+            ImageSet set = Inputs(rel.Contains("vww", StringComparison.Ordinal) ? "mlperf:" + TestData.Require("mlperf-tiny/samples/vww01")
+                : rel.Contains("coffee", StringComparison.Ordinal) ? "coffee:" + TestData.Require("coffee-leaf")
+                : "cifar10:" + TestData.Require("cifar10/cifar-10-batches-bin"));
+            using var host = new IntegerClassifier(model);
+            string dir = TestData.TempDir();
+            string blob = Path.Combine(dir, "model.qnnb"), exp = Path.Combine(dir, "expected.bin");
+            File.WriteAllBytes(blob, BlobExporter.Export(IntegerModel.Compile(model)).Bytes);
+            File.WriteAllBytes(exp, host.RawOutputs(set, 0, n));
+            ToolResult r = Tool.Run(CoreTools.GoldenRunner, [blob, GoldenModels.WritePixels(set, n, dir), exp, "portable"]);
+            if (r.ExitCode != 0 || !r.Output.Contains($"{n} records, {n * host.Classes} elements, 0 mismatches", StringComparison.Ordinal))
+            {
+                failures.Add($"{rel}: {r.Output.Trim()} {r.Error.Trim()}");
+            }
+        }
+        Assert.IsEmpty(failures, string.Join("\n", failures));
+    }
+
+    [TestMethod]
     public void TheGoldenRunnerNoticesOneChangedLogit()
     {
         // Guards the check itself: one expected value off by one must fail the run.
