@@ -84,7 +84,7 @@ public sealed class CliCommandTests
     {
         string blob = Path.Combine(TestData.TempDir(), "m.qnnb");
         Assert.AreEqual(0, (await Qnnlab("export", "--model", TestData.Require(GoldenModels.CifarInt16), "--out", blob)).Rc);
-        string dir = Path.Combine(TestData.RepoRoot, "build", "tests", "fw-sim-cli");
+        string dir = Path.Combine(TestData.RepoRoot, "build", "tests", "fw-sim-image");
         (int rc, string output, string err) = await Qnnlab("firmware", "build", "--board", "sim", "--model", blob, "--build-dir", dir, "--json");
         if (rc != 0 && err.Contains("cannot run", StringComparison.Ordinal))
         {
