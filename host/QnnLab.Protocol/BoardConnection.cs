@@ -9,8 +9,23 @@ public sealed class BoardConnectionOptions
     /// <summary>How long an answer may take before the request is sent again (add the inference time of slow boards).</summary>
     public TimeSpan ResponseTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Retransmissions of one request before it fails with a <see cref="TimeoutException"/>.</summary>
+    /// <summary>
+    /// Retransmissions of one request without any sign of a lossy link (no malformed frame, no NAK since the
+    /// previous send) before it fails with a <see cref="TimeoutException"/>: a silent board fails fast.
+    /// </summary>
     public int MaxRetries { get; init; } = 10;
+
+    /// <summary>
+    /// Retransmissions of one request in all, where the link shows damage (malformed frames, NAKs): a board
+    /// behind a noisy link is alive, and at 1 % byte errors a small frame needs several tries.
+    /// </summary>
+    public int MaxRetriesOnLossyLink { get; init; } = 300;
+
+    /// <summary>Floor of the adaptive retransmission timeout (which is learned from the board's answer times).</summary>
+    public TimeSpan MinResponseTimeout { get; init; } = TimeSpan.FromMilliseconds(3);
+
+    /// <summary>Smallest piece an input is staged in when the link keeps damaging bigger frames.</summary>
+    public int MinInputChunk { get; init; } = 32;
 
     /// <summary>Requests in flight; null = the device's max_inflight (never more).</summary>
     public int? Window { get; init; }
@@ -26,7 +41,7 @@ public sealed class BoardConnectionOptions
 /// <summary>What the link went through (host side); device-side counters come from STATS.</summary>
 public sealed class LinkCounters
 {
-    internal long _requests, _retransmissions, _duplicateAnswers, _naks, _badFrames, _resets, _notCachedReissues, _probes, _restaged;
+    internal long _requests, _retransmissions, _duplicateAnswers, _naks, _badFrames, _resets, _notCachedReissues, _probes, _restaged, _abandoned;
 
     public long Requests => Interlocked.Read(ref _requests);
     public long Retransmissions => Interlocked.Read(ref _retransmissions);
@@ -38,9 +53,16 @@ public sealed class LinkCounters
     public long Probes => Interlocked.Read(ref _probes);
     public long InputsRestaged => Interlocked.Read(ref _restaged);
 
+    /// <summary>
+    /// Input frames given up on because the link kept damaging frames of that size (the input was then sent
+    /// again in smaller pieces). An abandoned INFER may have run on the board with its answer lost.
+    /// </summary>
+    public long InputFramesAbandoned => Interlocked.Read(ref _abandoned);
+
     public override string ToString() =>
         $"requests={Requests} retransmissions={Retransmissions} duplicates={DuplicateAnswersIgnored} naks={NaksReceived} " +
-        $"malformed={MalformedFramesReceived} resets={ResetsDetected} reissued={NotCachedReissues} probes={Probes} restaged={InputsRestaged}";
+        $"malformed={MalformedFramesReceived} resets={ResetsDetected} reissued={NotCachedReissues} probes={Probes} restaged={InputsRestaged} " +
+        $"abandoned={InputFramesAbandoned}";
 }
 
 public sealed record InferOptions(bool InputTensor = false, bool NoLogits = false)
@@ -83,6 +105,13 @@ public sealed class BoardConnection : IAsyncDisposable
     private byte[]? _selectedModel;
     private byte[]? _uploadedBlob;
     private SqueezeConfig? _squeeze;
+    // Link adaptation (under _lock): answer-time estimates per request type, damage seen, input frame size.
+    private readonly Dictionary<MessageType, ServiceTime> _serviceTimes = [];
+    private readonly ServiceTime _replayTime = new();
+    private long _lastAnswerAt;
+    private long _lastDamageAt = long.MinValue / 2; // "long ago", without overflowing now - it
+    private int _inputFrameLimit = int.MaxValue;
+    private int _inputFramesSeen, _inputFramesFirstTry;
 
     private BoardConnection(Stream stream, bool ownsStream, BoardConnectionOptions options)
     {
@@ -98,6 +127,23 @@ public sealed class BoardConnection : IAsyncDisposable
     public int ResetEpoch => Volatile.Read(ref _epoch);
 
     public int Window { get; private set; } = 1;
+
+    /// <summary>
+    /// Largest number of input bytes one frame carries now: the board's inline limit on a clean link, less
+    /// when the link damages big frames (inputs are then staged in pieces of this size).
+    /// </summary>
+    public int InputFrameLimit
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return Math.Min(_inputFrameLimit, InlineLimit);
+            }
+        }
+    }
+
+    private int InlineLimit => Hello.MaxPayload - 8;
 
     /// <summary>Starts reading, synchronises the link and does the HELLO handshake.</summary>
     public static async Task<BoardConnection> OpenAsync(Stream stream, BoardConnectionOptions? options = null, bool ownsStream = true,
@@ -322,23 +368,42 @@ public sealed class BoardConnection : IAsyncDisposable
         return f;
     }
 
-    /// <summary>One input through INFER/BENCHMARK: inline when it fits a frame, else staged with INPUT_CHUNK (again after a reset).</summary>
+    /// <summary>
+    /// One input through INFER/BENCHMARK: inline when it fits a frame, else staged with INPUT_CHUNK (again after
+    /// a reset). When the link keeps damaging frames of the current size, the frame is abandoned and the input
+    /// sent again in smaller pieces (see <see cref="InputFrameLimit"/>).
+    /// </summary>
     private async Task<Frame> RunInputAsync(ReadOnlyMemory<byte> input, Func<ReadOnlyMemory<byte>, uint, byte[]> build, MessageType type, CancellationToken ct)
     {
-        int inline = Hello.MaxPayload - 8;
-        if (input.Length <= inline)
+        for (int round = 0; ; round++)
         {
-            return await SendAsync(type, build(input, 0), false, ct).ConfigureAwait(false);
+            int limit = InputFrameLimit;
+            try
+            {
+                if (input.Length <= limit)
+                {
+                    return await SendAsync(type, build(input, 0), false, ct, input.Length).ConfigureAwait(false);
+                }
+                return await RunStagedAsync(input, build, type, limit, ct).ConfigureAwait(false);
+            }
+            catch (FrameAbandonedException) when (round < 64)
+            {
+                // the input goes again, in smaller frames
+            }
         }
+    }
+
+    private async Task<Frame> RunStagedAsync(ReadOnlyMemory<byte> input, Func<ReadOnlyMemory<byte>, uint, byte[]> build, MessageType type, int chunk,
+        CancellationToken ct)
+    {
         // One staging buffer on the board: staged inputs take turns.
         await _stagingLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            int chunk = Hello.MaxPayload - 4;
             int tail = input.Length % chunk;
-            if (tail == 0 || tail > inline)
+            if (tail == 0)
             {
-                tail = Math.Min(inline, input.Length);
+                tail = chunk;
             }
             int staged = input.Length - tail;
             for (int attempt = 0; ; attempt++)
@@ -347,13 +412,22 @@ public sealed class BoardConnection : IAsyncDisposable
                 var acks = new List<Task<Frame>>();
                 for (int off = 0; off < staged; off += chunk)
                 {
-                    acks.Add(SendAsync(MessageType.InputChunk, Payloads.OffsetChunk((uint)off, input.Span.Slice(off, Math.Min(chunk, staged - off))), false, ct));
+                    int n = Math.Min(chunk, staged - off);
+                    acks.Add(SendAsync(MessageType.InputChunk, Payloads.OffsetChunk((uint)off, input.Span.Slice(off, n)), false, ct, n));
                 }
-                foreach (Frame a in await Task.WhenAll(acks).ConfigureAwait(false))
+                try
                 {
-                    Check(a, "INPUT_CHUNK");
+                    await Task.WhenAll(acks).ConfigureAwait(false);
                 }
-                Frame f = await SendAsync(type, build(input[staged..], (uint)staged), false, ct).ConfigureAwait(false);
+                catch (Exception)
+                {
+                    // WhenAll has let every chunk settle (none can land on the board later); the first failure is rethrown below
+                }
+                foreach (Task<Frame> a in acks)
+                {
+                    Check(await a.ConfigureAwait(false), "INPUT_CHUNK");
+                }
+                Frame f = await SendAsync(type, build(input[staged..], (uint)staged), false, ct, tail).ConfigureAwait(false);
                 bool lost = f.Status == StatusCode.NotStaged || ResetEpoch != epoch;
                 if (!lost || attempt >= _options.MaxRetries)
                 {
@@ -368,6 +442,27 @@ public sealed class BoardConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>An input frame the host stopped retransmitting because the link kept damaging frames of its size.</summary>
+    private sealed class FrameAbandonedException() : Exception("input frame abandoned: the link damages frames of this size");
+
+    /// <summary>Jacobson/Karels estimate of how long the board takes to answer one request of a type once it is at the head of its queue.</summary>
+    private sealed class ServiceTime
+    {
+        public double Mean, Deviation;
+
+        public void Add(double sample)
+        {
+            if (Mean == 0 && Deviation == 0)
+            {
+                Mean = sample;
+                Deviation = sample / 2;
+                return;
+            }
+            Deviation = 0.75 * Deviation + 0.25 * Math.Abs(Mean - sample);
+            Mean = 0.875 * Mean + 0.125 * sample;
+        }
+    }
+
     // ---- request machinery ----
 
     private sealed class Pending
@@ -378,10 +473,14 @@ public sealed class BoardConnection : IAsyncDisposable
         public required byte[] ReplayWire;
         public required bool Internal;
         public required long Order;
+        /// <summary>Input bytes the frame carries (0: not an input frame); such frames may be abandoned.</summary>
+        public int InputBytes;
         public readonly TaskCompletionSource<Frame> Answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public long SentAt;
         public int SentEpoch;
         public int Attempts;
+        /// <summary>Retransmissions after which no malformed frame or NAK had come back: the board may be gone.</summary>
+        public int SilentAttempts;
         public int Timeouts;
         public Frame? Suspect;
     }
@@ -404,7 +503,7 @@ public sealed class BoardConnection : IAsyncDisposable
     }
 
     /// <summary>Sends a request and returns its answer (any status). Answers lost as NOT_CACHED are re-issued under a new seq.</summary>
-    private async Task<Frame> SendAsync(MessageType type, byte[] payload, bool internalRequest, CancellationToken ct)
+    private async Task<Frame> SendAsync(MessageType type, byte[] payload, bool internalRequest, CancellationToken ct, int inputBytes = 0)
     {
         if (_fault is not null)
         {
@@ -422,7 +521,7 @@ public sealed class BoardConnection : IAsyncDisposable
                 {
                     await WaitReadyAsync(ct).ConfigureAwait(false);
                 }
-                Frame f = await SendOnceAsync(type, payload, internalRequest, ct).ConfigureAwait(false);
+                Frame f = await SendOnceAsync(type, payload, internalRequest, ct, inputBytes).ConfigureAwait(false);
                 if (f.Status != StatusCode.NotCached)
                 {
                     return f;
@@ -439,7 +538,7 @@ public sealed class BoardConnection : IAsyncDisposable
         }
     }
 
-    private async Task<Frame> SendOnceAsync(MessageType type, byte[] payload, bool internalRequest, CancellationToken ct)
+    private async Task<Frame> SendOnceAsync(MessageType type, byte[] payload, bool internalRequest, CancellationToken ct, int inputBytes)
     {
         Pending p;
         lock (_lock)
@@ -459,6 +558,7 @@ public sealed class BoardConnection : IAsyncDisposable
                 ReplayWire = [0, .. Frame.Request(type, seq, payload, FrameFlags.Replay).ToWire()],
                 Internal = internalRequest,
                 Order = _order++,
+                InputBytes = inputBytes,
             };
             p.SentAt = _clock.ElapsedTicks;
             p.SentEpoch = _epoch;
@@ -497,21 +597,122 @@ public sealed class BoardConnection : IAsyncDisposable
         }
     }
 
-    private void Retransmit(Pending p)
+    /// <summary>Sends a request again (same seq), or abandons an input frame the link keeps damaging.</summary>
+    private void Retransmit(Pending p, bool afterReset = false)
     {
+        bool abandon = false;
         lock (_lock)
         {
-            if (p.Attempts >= _options.MaxRetries)
+            if (!_pending.TryGetValue(p.Seq, out Pending? q) || q != p || p.Answer.Task.IsCompleted)
             {
-                return; // at most 1 + MaxRetries sends; the monitor fails it when its time is up
+                return;
             }
-            p.Attempts++;
-            p.SentAt = _clock.ElapsedTicks;
-            p.SentEpoch = _epoch;
+            if (!afterReset && p.InputBytes > _options.MinInputChunk && (p.Attempts >= AbandonAfterRetries || p.InputBytes > _inputFrameLimit))
+            {
+                // A frame this big keeps getting damaged: the input goes again in smaller pieces.
+                _inputFrameLimit = Math.Min(_inputFrameLimit, Math.Max(_options.MinInputChunk, p.InputBytes / 2));
+                _pending.Remove(p.Seq);
+                abandon = true;
+            }
+            else
+            {
+                if (p.Attempts >= LossyRetryLimit || p.SilentAttempts >= _options.MaxRetries)
+                {
+                    return; // the monitor fails it when its time is up
+                }
+                if (_lastDamageAt < p.SentAt && !LinkLossy(_clock.ElapsedTicks))
+                {
+                    p.SilentAttempts++;
+                }
+                p.Attempts++;
+                p.SentAt = _clock.ElapsedTicks;
+                p.SentEpoch = _epoch;
+            }
+        }
+        if (abandon)
+        {
+            Interlocked.Increment(ref Counters._abandoned);
+            Log($"abandoned {p.Type} seq {p.Seq} ({p.InputBytes} input bytes) after {p.Attempts} retransmissions; input frames now <= {InputFrameLimit} bytes");
+            p.Answer.TrySetException(new FrameAbandonedException());
+            return;
         }
         Interlocked.Increment(ref Counters._retransmissions);
         _ = WriteAsync(p.ReplayWire, _shutdown.Token).ContinueWith(t => Fail(t.Exception!), CancellationToken.None,
             TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    }
+
+    /// <summary>Sends of one input frame before it is given up (then the input is split smaller).</summary>
+    private const int AbandonAfterRetries = 3;
+
+    /// <summary>Input frames between two decisions to grow or shrink the input frame size.</summary>
+    private const int AdaptEvery = 32;
+
+    /// <summary>Damage (malformed frames, NAKs) seen within the last response timeout: missing answers are losses, not a gone board.</summary>
+    private bool LinkLossy(long now) => now - _lastDamageAt < (long)(_options.ResponseTimeout.TotalSeconds * Stopwatch.Frequency);
+
+    private int LossyRetryLimit => Math.Max(_options.MaxRetries, _options.MaxRetriesOnLossyLink);
+
+    /// <summary>
+    /// Retransmission timeout of a request type on a lossy link: the board's learned answer time (mean + 4
+    /// deviations, never under <see cref="BoardConnectionOptions.MinResponseTimeout"/>); for a type not yet
+    /// answered cleanly, the slowest known type's, or 100 ms (a short guess costs a retransmission the board
+    /// answers from its cache, and on a lossy link waiting long costs more).
+    /// </summary>
+    private long LossyTimeoutTicks(MessageType type, long max, long min)
+    {
+        if (_serviceTimes.TryGetValue(type, out ServiceTime? t))
+        {
+            return Math.Clamp((long)(t.Mean + 4 * t.Deviation), min, max);
+        }
+        return _serviceTimes.Count == 0
+            ? Math.Min(max, Stopwatch.Frequency / 10)
+            : Math.Clamp(_serviceTimes.Values.Max(s => (long)(s.Mean + 4 * s.Deviation)), min, max);
+    }
+
+    /// <summary>Learns from an answered request (under _lock): its answer time, and how input frames fare on this link.</summary>
+    private void LearnFromAnswer(Pending p, bool replay, long now)
+    {
+        if (replay && p.Attempts > 0)
+        {
+            // most likely the answer to the last send (if to an earlier one, the estimate errs short: a spare retransmission)
+            _replayTime.Add(Math.Max(0, now - Math.Max(p.SentAt, _lastAnswerAt)));
+        }
+        else if (p.Attempts == 0 && p.SentEpoch == _epoch)
+        {
+            // Karn: only first sends give clean samples. The board answers in order, so the time counts from
+            // when it could start on this request: its send, or the previous answer if that came later.
+            long start = Math.Max(p.SentAt, _lastAnswerAt);
+            if (!_serviceTimes.TryGetValue(p.Type, out ServiceTime? t))
+            {
+                _serviceTimes[p.Type] = t = new ServiceTime();
+            }
+            t.Add(Math.Max(0, now - start));
+        }
+        _lastAnswerAt = now;
+        if (p.InputBytes == 0)
+        {
+            return;
+        }
+        _inputFramesSeen++;
+        if (p.Attempts == 0)
+        {
+            _inputFramesFirstTry++;
+        }
+        if (_inputFramesSeen >= AdaptEvery)
+        {
+            double firstTry = (double)_inputFramesFirstTry / _inputFramesSeen;
+            int current = Math.Min(_inputFrameLimit, InlineLimit);
+            if (firstTry < 0.5)
+            {
+                _inputFrameLimit = Math.Max(_options.MinInputChunk, current / 2);
+            }
+            else if (firstTry >= 0.9 && _inputFrameLimit < InlineLimit)
+            {
+                // doubling the frame keeps >= ~80 % of them whole
+                _inputFrameLimit = current * 2 >= InlineLimit ? int.MaxValue : current * 2;
+            }
+            _inputFramesSeen = _inputFramesFirstTry = 0;
+        }
     }
 
     private async Task ReadLoopAsync(CancellationToken ct)
@@ -551,6 +752,10 @@ public sealed class BoardConnection : IAsyncDisposable
         if (r.Frame is not Frame f)
         {
             Interlocked.Increment(ref Counters._badFrames);
+            lock (_lock)
+            {
+                _lastDamageAt = _clock.ElapsedTicks;
+            }
             return;
         }
         if (f.Type == (byte)MessageType.Boot)
@@ -574,6 +779,7 @@ public sealed class BoardConnection : IAsyncDisposable
             Pending? oldest;
             lock (_lock)
             {
+                _lastDamageAt = _clock.ElapsedTicks;
                 oldest = _recovering ? null : _pending.Values.Where(q => q.Suspect is null).MinBy(q => q.Order);
             }
             if (oldest is not null)
@@ -609,6 +815,7 @@ public sealed class BoardConnection : IAsyncDisposable
             else
             {
                 _pending.Remove(f.Seq);
+                LearnFromAnswer(p, f.Flags.HasFlag(FrameFlags.Replay), _clock.ElapsedTicks);
                 if (!_recovering)
                 {
                     gaps = _pending.Values.Where(q => q.Order < p.Order && q.SentAt < p.SentAt && q.Suspect is null).ToList();
@@ -707,12 +914,13 @@ public sealed class BoardConnection : IAsyncDisposable
                     {
                         q.Suspect = null;
                         q.Attempts = 0; // a fresh board: the retry budget starts again
+                        q.SilentAttempts = 0;
                     }
                     _ready.TrySetResult();
                 }
                 foreach (Pending q in resend)
                 {
-                    Retransmit(q);
+                    Retransmit(q, afterReset: true);
                 }
                 Log($"recovered: resent {resend.Count} unanswered request(s)");
                 return;
@@ -779,31 +987,54 @@ public sealed class BoardConnection : IAsyncDisposable
 
     private async Task MonitorLoopAsync(CancellationToken ct)
     {
-        long timeoutTicks = (long)(_options.ResponseTimeout.TotalSeconds * Stopwatch.Frequency);
+        long maxTicks = (long)(_options.ResponseTimeout.TotalSeconds * Stopwatch.Frequency);
+        long minTicks = Math.Min(maxTicks, (long)(_options.MinResponseTimeout.TotalSeconds * Stopwatch.Frequency));
         try
         {
             while (!ct.IsCancellationRequested)
             {
-                await Task.Delay(10, ct).ConfigureAwait(false);
+                await Task.Delay(2, ct).ConfigureAwait(false);
                 long now = _clock.ElapsedTicks;
                 List<Pending> due = [];
                 List<Pending> expired = [];
                 bool probe = false;
                 lock (_lock)
                 {
-                    foreach (Pending p in _pending.Values)
+                    // A clean link keeps the configured timeout: a missing answer there is most likely a slow one, and a
+                    // spurious retransmission of a 3 KiB frame costs a whole input's line time. Once the link shows
+                    // damage (malformed frames, NAKs), missing answers are losses: retry at the board's learned pace.
+                    bool lossy = LinkLossy(now);
+                    // The board answers in order: a request is overdue once the answer times of everything queued
+                    // before it, and its own, have passed since it was sent or since the last answer came.
+                    long queued = 0;
+                    foreach (Pending p in _pending.Values.OrderBy(q => q.Order))
                     {
-                        if (p.Suspect is not null || (_recovering && !p.Internal) || now - p.SentAt < timeoutTicks)
+                        if (p.Suspect is not null || (_recovering && !p.Internal))
                         {
                             continue;
                         }
-                        if (p.Attempts >= _options.MaxRetries)
+                        bool overdue = now - p.SentAt >= maxTicks;
+                        if (lossy && !overdue)
+                        {
+                            // a repeat is most likely answered from the board's cache (a REPLAY): at the pace of replays
+                            long own = p.Attempts > 0
+                                ? (_replayTime.Mean > 0 ? Math.Clamp((long)(_replayTime.Mean + 4 * _replayTime.Deviation), minTicks, maxTicks) : 4 * minTicks)
+                                : LossyTimeoutTicks(p.Type, maxTicks, minTicks);
+                            queued = Math.Min(maxTicks, queued + own);
+                            overdue = now - Math.Max(p.SentAt, _lastAnswerAt) >= queued;
+                        }
+                        if (!overdue)
+                        {
+                            continue;
+                        }
+                        if (p.Attempts >= LossyRetryLimit || p.SilentAttempts >= _options.MaxRetries)
                         {
                             expired.Add(p);
                             continue;
                         }
                         p.Timeouts++;
-                        probe |= p.Timeouts % 3 == 0 && !p.Internal; // silence: maybe a reset whose BOOT got lost
+                        // silence: maybe a reset whose BOOT got lost (on a lossy link timeouts are mostly losses: probe less)
+                        probe |= p.Timeouts % (lossy ? 30 : 3) == 0 && !p.Internal;
                         due.Add(p);
                     }
                     foreach (Pending p in expired)
@@ -813,7 +1044,8 @@ public sealed class BoardConnection : IAsyncDisposable
                 }
                 foreach (Pending p in expired)
                 {
-                    p.Answer.TrySetException(new TimeoutException($"no answer to {p.Type} seq {p.Seq} after {p.Attempts} retransmissions"));
+                    p.Answer.TrySetException(new TimeoutException(
+                        $"no answer to {p.Type} seq {p.Seq} after {p.Attempts} retransmissions ({p.SilentAttempts} with no sign of the board)"));
                 }
                 foreach (Pending p in due)
                 {

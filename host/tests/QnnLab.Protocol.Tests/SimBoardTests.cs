@@ -161,8 +161,10 @@ public sealed class SimBoardTests
             Assert.IsGreaterThan(0L, c.Counters.Retransmissions, c.Counters.ToString());
             DeviceStats s = await c.GetStatsAsync();
             Assert.IsGreaterThan(0u, s.FramesDropped);
-            // retransmissions were answered from the board's cache: no input ran twice
-            Assert.AreEqual(300u + (uint)c.Counters.NotCachedReissues, s.Inferences, c.Counters.ToString());
+            // retransmissions were answered from the board's cache: no input ran twice, except where the host gave
+            // up on a whole-input frame the link kept damaging (its answer may have been what was lost)
+            uint once = 300u + (uint)c.Counters.NotCachedReissues;
+            Assert.IsTrue(s.Inferences >= once && s.Inferences <= once + (uint)c.Counters.InputFramesAbandoned, $"{s.Inferences} inferences; {c.Counters}");
         }
     }
 
