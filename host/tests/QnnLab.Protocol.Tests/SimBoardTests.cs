@@ -169,6 +169,31 @@ public sealed class SimBoardTests
     }
 
     [TestMethod]
+    [Timeout(300_000, CooperativeCancellation = true)]
+    public async Task OnePercentByteFaults_InputsGoInSmallStagedFramesAndEachArrivesOnce()
+    {
+        // 2 % of bytes damaged each way: a whole 3 KiB frame survives with probability 0.98^3100 ~ 1e-27
+        var faults = new SimBoardOptions { DropRate = 0.01, CorruptRate = 0.01, DuplicateRate = 0.001, Seed = 3 };
+        (SimBoard board, BoardConnection c) = await SimBoardFixture.StartStdioAsync(faults);
+        await using (board)
+        await using (c)
+        {
+            await c.SelectModelAsync(FakeModel.CifarHash);
+            Assert.AreEqual(c.Hello.MaxPayload - 8, c.InputFrameLimit, "a whole input per frame until the link proves otherwise");
+            List<byte[]> inputs = Enumerable.Range(0, 12).Select(i => FakeModel.Input(3072, 5000 + i)).ToList();
+            int k = 0;
+            await foreach (InferResult r in c.InferManyAsync(inputs.Select(x => (ReadOnlyMemory<byte>)x)))
+            {
+                FakeModel.AssertMatches(r, inputs[k], 10, 1);
+                k++;
+            }
+            Assert.AreEqual(12, k);
+            Assert.IsGreaterThan(0L, c.Counters.InputFramesAbandoned, c.Counters.ToString());
+            Assert.IsLessThanOrEqualTo(64, c.InputFrameLimit, "settled on small frames");
+        }
+    }
+
+    [TestMethod]
     [Timeout(120_000, CooperativeCancellation = true)]
     public async Task ResetsAreDetectedAndRecoveredWithModelAndSqueezeReapplied()
     {
