@@ -20,9 +20,9 @@ public sealed class FaultAndResumeTests
         ImageSet set = Cifar10.ReadBatch(TestBatch, n);
         using var model = new EngineHilModel(Model);
         using var store = new ResultStore(Path.Combine(TestData.TempDir(), "faults.sqlite"));
-        // Per byte, both directions. 1 % per byte (the figure) leaves a 3 KiB frame no chance of
-        // arriving whole (0.98^3084 ~ 1e-27), so the rates are what a framed link can survive; resets
-        // every 167 inferences give at least two board reboots mid-stream.
+        // Per byte, both directions, at rates where whole-input frames mostly get through (the 1 %,
+        // where they never do and inputs go staged in small pieces, is LossyLinkTests); resets every 167
+        // inferences give at least two board reboots mid-stream.
         var faults = FaultSpec.Parse("drop=5e-5,corrupt=5e-5,duplicate=1e-5,resets=6,seed=11");
         await using BoardSession b = await BoardSession.OpenAsync(BoardTarget.Sim,
             new BoardLaunchOptions { RepoRoot = TestData.RepoRoot, Baud = 0, Faults = faults, Preloaded = [model.Blob] });
