@@ -607,9 +607,11 @@ public sealed class BoardConnection : IAsyncDisposable
             {
                 return;
             }
-            if (!afterReset && p.InputBytes > _options.MinInputChunk && (p.Attempts >= AbandonAfterRetries || p.InputBytes > _inputFrameLimit))
+            if (!afterReset && p.InputBytes > _options.MinInputChunk
+                && ((p.Attempts >= AbandonAfterRetries && LinkLossy(_clock.ElapsedTicks)) || p.InputBytes > _inputFrameLimit))
             {
-                // A frame this big keeps getting damaged: the input goes again in smaller pieces.
+                // A frame this big keeps getting damaged: the input goes again in smaller pieces. (On a clean link
+                // missing answers say nothing about frame size: a silent board then fails after MaxRetries.)
                 _inputFrameLimit = Math.Min(_inputFrameLimit, Math.Max(_options.MinInputChunk, p.InputBytes / 2));
                 _pending.Remove(p.Seq);
                 abandon = true;
