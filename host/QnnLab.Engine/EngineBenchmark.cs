@@ -3,20 +3,64 @@ using QnnLab.Model;
 
 namespace QnnLab.Engine;
 
-/// <summary>Throughput of the integer engine on one thread (the CLI's `qnnlab bench engine`).</summary>
+/// <summary>Throughput of the integer engine (the CLI's `qnnlab bench engine`).</summary>
 public static class EngineBenchmark
 {
-    public sealed record Result(string Model, int Batch, int Images, double Seconds, double ImagesPerSecond, long PeakWorkingSetBytes, bool Vectorised);
+    /// <param name="OperatorPaths">The kernel path each operator type ran on (see <see cref="IntegerEngine.OperatorPaths"/>).</param>
+    public sealed record Result(string Model, string Path, int Batch, int Threads, int Images, double Seconds, double ImagesPerSecond,
+        long PeakWorkingSetBytes, IReadOnlyDictionary<string, string> OperatorPaths);
 
     /// <summary>
     /// Runs the model on random (seeded) inputs in batches of <paramref name="batch"/> for about
-    /// <paramref name="seconds"/> seconds after one warm-up batch, on the calling thread.
+    /// <paramref name="seconds"/> seconds after one warm-up batch, on <paramref name="threads"/> threads with an
+    /// engine each (1: the calling thread).
     /// </summary>
-    public static Result Run(QnnModel model, int batch, double seconds, KernelPath path = KernelPath.Auto)
+    public static Result Run(QnnModel model, int batch, double seconds, KernelPath path = KernelPath.Auto, int threads = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         IntegerModel compiled = IntegerModel.Compile(model);
-        using var engine = new IntegerEngine(compiled, batch, path);
+        var engines = new IntegerEngine[threads];
+        for (int t = 0; t < threads; t++)
+        {
+            engines[t] = new IntegerEngine(compiled, batch, path);
+        }
+        try
+        {
+            var counts = new int[threads];
+            var sw = Stopwatch.StartNew();
+            if (threads == 1)
+            {
+                counts[0] = Loop(engines[0], batch, seconds, sw);
+            }
+            else
+            {
+                using var start = new Barrier(threads, _ => sw.Restart());
+                Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+                {
+                    counts[t] = Loop(engines[t], batch, seconds, sw, start);
+                });
+            }
+            double elapsed = sw.Elapsed.TotalSeconds;
+            int images = counts.Sum();
+            using Process self = Process.GetCurrentProcess();
+            self.Refresh();
+            return new Result(model.Name, KernelIsa.Name(path), batch, threads, images, elapsed, images / elapsed, self.PeakWorkingSet64,
+                engines[0].OperatorPaths());
+        }
+        finally
+        {
+            foreach (IntegerEngine e in engines)
+            {
+                e.Dispose();
+            }
+        }
+    }
+
+    /// <summary>One warm-up batch, then batches until the shared clock passes <paramref name="seconds"/>.</summary>
+    private static int Loop(IntegerEngine engine, int batch, double seconds, Stopwatch clock, Barrier? start = null)
+    {
+        IntegerModel compiled = engine.Model;
         var rng = new Random(12345);
         int inBytes = compiled.Input.BytesPerImage * batch, outBytes = compiled.Output.BytesPerImage * batch;
         bool is16 = compiled.ActivationType == ElementType.Int16;
@@ -44,17 +88,21 @@ public static class EngineBenchmark
             }
         }
         Once();
+        if (start is null)
+        {
+            clock.Restart();
+        }
+        else
+        {
+            start.SignalAndWait();
+        }
         int images = 0;
-        var sw = Stopwatch.StartNew();
         do
         {
             Once();
             images += batch;
         }
-        while (sw.Elapsed.TotalSeconds < seconds);
-        sw.Stop();
-        using Process self = Process.GetCurrentProcess();
-        self.Refresh();
-        return new Result(model.Name, batch, images, sw.Elapsed.TotalSeconds, images / sw.Elapsed.TotalSeconds, self.PeakWorkingSet64, engine.Vectorised);
+        while (clock.Elapsed.TotalSeconds < seconds);
+        return images;
     }
 }

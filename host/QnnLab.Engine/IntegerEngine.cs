@@ -4,15 +4,6 @@ using QnnLab.Model;
 
 namespace QnnLab.Engine;
 
-/// <summary>Which kernels an engine runs.</summary>
-public enum KernelPath
-{
-    /// <summary>Vectorised kernels where the CPU has them (AVX2; AVX-VNNI for the int8 GEMM), scalar reference kernels elsewhere.</summary>
-    Auto,
-    /// <summary>Only the scalar reference kernels (portable; the yardstick for the vectorised ones).</summary>
-    Reference,
-}
-
 /// <summary>
 /// Runs a compiled integer model on batches of images, bit-exactly as TFLM's reference kernels.
 /// Holds the arena and scratch buffers: one engine per thread (the <see cref="IntegerModel"/> can be shared).
@@ -34,20 +25,45 @@ public sealed unsafe class IntegerEngine : IDisposable
         _arenaHandle = GCHandle.Alloc(_arena, GCHandleType.Pinned);
         _arenaPtr = (byte*)_arenaHandle.AddrOfPinnedObject();
         _arenaPtr += (64 - ((long)_arenaPtr % 64)) % 64; // align the arena base for vector loads
-        if (path == KernelPath.Auto && FastKernels.IsSupported)
+        Isa = KernelIsa.For(path);
+        if (FastKernels.Supports(Isa))
         {
-            _fast = new FastKernels(model);
+            _fast = new FastKernels(model, Isa);
         }
     }
 
+    /// <summary>The instruction sets this engine's kernels use.</summary>
+    public KernelIsa Isa { get; }
+
     public IntegerModel Model { get; }
     public int MaxBatch { get; }
-    /// <summary>True when vectorised kernels are in use.</summary>
-    public bool Vectorised => _fast is not null;
     public long ArenaBytes => _arena.LongLength;
 
-    /// <summary>True when <paramref name="op"/> runs on a vectorised kernel (for tests that must exercise them).</summary>
-    internal bool RunsVectorised(CompiledOp op) => _fast is not null && _fast.Covers(op);
+    /// <summary>The kernel path <paramref name="op"/> runs on: avx-vnni, avx512bw, avx2, portable or reference.</summary>
+    public string PathOf(CompiledOp op) => _fast?.PathOf(op) ?? KernelIsa.ReferenceName;
+
+    /// <summary>
+    /// For each operator type of the model, the paths its operators run on (e.g. CONV_2D: avx512bw; ADD: avx2),
+    /// in the model's order: what `bench engine` and `eval --json` report.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> OperatorPaths()
+    {
+        var result = new Dictionary<string, List<string>>();
+        foreach (CompiledOp op in Model.Ops)
+        {
+            string kind = op.Kind.ToString();
+            if (!result.TryGetValue(kind, out List<string>? paths))
+            {
+                result[kind] = paths = [];
+            }
+            string path = PathOf(op);
+            if (!paths.Contains(path))
+            {
+                paths.Add(path);
+            }
+        }
+        return result.ToDictionary(kv => kv.Key, kv => string.Join("+", kv.Value));
+    }
 
     /// <summary>Runs <paramref name="batch"/> int8 images (HWC, concatenated) and writes their int8 outputs.</summary>
     public void Run(ReadOnlySpan<sbyte> inputs, int batch, Span<sbyte> outputs)

@@ -19,73 +19,72 @@ public interface IClassifier : IDisposable
     void Classify(ImageSet set, int start, int count, Span<int> labels, Span<float> probabilities);
 }
 
-/// <summary>The bit-exact integer engine behind <see cref="IClassifier"/>; also exposes raw outputs.</summary>
+/// <summary>
+/// The bit-exact integer engine behind <see cref="IClassifier"/>; also exposes raw outputs. With several threads,
+/// batches of <see cref="MaxBatch"/> images are shared out to one engine per thread; every image's result is the
+/// one a single thread gives (the engine computes each image on its own).
+/// </summary>
 public sealed class IntegerClassifier : IClassifier
 {
-    private readonly IntegerEngine _engine;
-    private readonly float[] _pixels;
-    private readonly sbyte[] _in8 = [];
-    private readonly short[] _in16 = [];
-    private readonly sbyte[] _out8 = [];
-    private readonly short[] _out16 = [];
+    private readonly Worker[] _workers;
 
-    public IntegerClassifier(QnnModel model, int maxBatch = 64, KernelPath path = KernelPath.Auto)
+    public IntegerClassifier(QnnModel model, int maxBatch = 64, KernelPath path = KernelPath.Auto, int threads = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         Model = model;
         Compiled = IntegerModel.Compile(model);
-        _engine = new IntegerEngine(Compiled, maxBatch, path);
         MaxBatch = maxBatch;
         TensorSlot input = Compiled.Input;
         (Height, Width, Channels) = (input.Height, input.Width, input.Channels);
         Classes = Compiled.OutputSize;
-        _pixels = new float[maxBatch * Compiled.InputSize];
-        if (Compiled.ActivationType == ElementType.Int8)
+        _workers = new Worker[threads];
+        for (int t = 0; t < threads; t++)
         {
-            _in8 = new sbyte[maxBatch * Compiled.InputSize];
-            _out8 = new sbyte[maxBatch * Classes];
-        }
-        else
-        {
-            _in16 = new short[maxBatch * Compiled.InputSize];
-            _out16 = new short[maxBatch * Classes];
+            _workers[t] = new Worker(this, path);
         }
     }
 
     public QnnModel Model { get; }
     public IntegerModel Compiled { get; }
     public int MaxBatch { get; }
+    public int Threads => _workers.Length;
     public Precision Precision => Compiled.ActivationType == ElementType.Int8 ? Precision.Int8 : Precision.Int16;
     public int Classes { get; }
     public int Height { get; }
     public int Width { get; }
     public int Channels { get; }
-    public bool Vectorised => _engine.Vectorised;
+
+    /// <summary>The engine's kernel path per operator type (see <see cref="IntegerEngine.OperatorPaths"/>).</summary>
+    public IReadOnlyDictionary<string, string> OperatorPaths() => _workers[0].Engine.OperatorPaths();
 
     public void Classify(ImageSet set, int start, int count, Span<int> labels, Span<float> probabilities)
     {
         CheckShape(this, set);
-        for (int done = 0; done < count; done += MaxBatch)
+        int[] labelArray = new int[count];
+        float[] probArray = new float[count * Classes];
+        ForEachBatch(count, (w, done, n) =>
         {
-            int n = Math.Min(MaxBatch, count - done);
-            RunRaw(set, start + done, n);
+            w.Run(set, start + done, n);
             for (int i = 0; i < n; i++)
             {
                 float[] p;
                 if (Precision == Precision.Int8)
                 {
-                    ReadOnlySpan<sbyte> row = _out8.AsSpan(i * Classes, Classes);
-                    labels[done + i] = EngineIo.ArgMax(row);
+                    ReadOnlySpan<sbyte> row = w.Out8.AsSpan(i * Classes, Classes);
+                    labelArray[done + i] = EngineIo.ArgMax(row);
                     p = EngineIo.Probabilities(Compiled, row);
                 }
                 else
                 {
-                    ReadOnlySpan<short> row = _out16.AsSpan(i * Classes, Classes);
-                    labels[done + i] = EngineIo.ArgMax(row);
+                    ReadOnlySpan<short> row = w.Out16.AsSpan(i * Classes, Classes);
+                    labelArray[done + i] = EngineIo.ArgMax(row);
                     p = EngineIo.Probabilities(Compiled, row);
                 }
-                p.CopyTo(probabilities.Slice((done + i) * Classes, Classes));
+                p.CopyTo(probArray.AsSpan((done + i) * Classes, Classes));
             }
-        }
+        });
+        labelArray.CopyTo(labels);
+        probArray.CopyTo(probabilities);
     }
 
     /// <summary>
@@ -97,36 +96,93 @@ public sealed class IntegerClassifier : IClassifier
         CheckShape(this, set);
         int width = Precision == Precision.Int8 ? 1 : 2;
         var result = new byte[count * Classes * width];
-        for (int done = 0; done < count; done += MaxBatch)
+        ForEachBatch(count, (w, done, n) =>
         {
-            int n = Math.Min(MaxBatch, count - done);
-            RunRaw(set, start + done, n);
+            w.Run(set, start + done, n);
             ReadOnlySpan<byte> src = Precision == Precision.Int8
-                ? System.Runtime.InteropServices.MemoryMarshal.AsBytes(_out8.AsSpan(0, n * Classes))
-                : System.Runtime.InteropServices.MemoryMarshal.AsBytes(_out16.AsSpan(0, n * Classes));
+                ? System.Runtime.InteropServices.MemoryMarshal.AsBytes(w.Out8.AsSpan(0, n * Classes))
+                : System.Runtime.InteropServices.MemoryMarshal.AsBytes(w.Out16.AsSpan(0, n * Classes));
             src.CopyTo(result.AsSpan(done * Classes * width));
-        }
+        });
         return result;
     }
 
-    private void RunRaw(ImageSet set, int start, int n)
+    /// <summary>Runs <paramref name="body"/>(worker, offset, n) on every batch of up to <see cref="MaxBatch"/> images, one worker per thread.</summary>
+    private void ForEachBatch(int count, Action<Worker, int, int> body)
     {
-        int size = Compiled.InputSize;
-        for (int i = 0; i < n; i++)
+        int batches = (count + MaxBatch - 1) / MaxBatch;
+        int threads = Math.Min(_workers.Length, batches);
+        if (threads <= 1)
         {
-            set.CopyImage(start + i, _pixels.AsSpan(i * size, size));
+            for (int done = 0; done < count; done += MaxBatch)
+            {
+                body(_workers[0], done, Math.Min(MaxBatch, count - done));
+            }
+            return;
         }
-        ReadOnlySpan<float> px = _pixels.AsSpan(0, n * size);
-        if (Precision == Precision.Int8)
+        int next = -1;
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
         {
-            EngineIo.QuantizeInput(Compiled, px, Model.Preprocessing, _in8.AsSpan(0, n * size));
-            _engine.Run(_in8.AsSpan(0, n * size), n, _out8.AsSpan(0, n * Classes));
-        }
-        else
+            for (int b = Interlocked.Increment(ref next); b < batches; b = Interlocked.Increment(ref next))
+            {
+                int done = b * MaxBatch;
+                body(_workers[t], done, Math.Min(MaxBatch, count - done));
+            }
+        });
+    }
+
+    /// <summary>One thread's engine and buffers.</summary>
+    private sealed class Worker : IDisposable
+    {
+        private readonly IntegerClassifier _owner;
+        private readonly float[] _pixels;
+        private readonly sbyte[] _in8 = [];
+        private readonly short[] _in16 = [];
+
+        public Worker(IntegerClassifier owner, KernelPath path)
         {
-            EngineIo.QuantizeInput(Compiled, px, Model.Preprocessing, _in16.AsSpan(0, n * size));
-            _engine.Run(_in16.AsSpan(0, n * size), n, _out16.AsSpan(0, n * Classes));
+            _owner = owner;
+            IntegerModel m = owner.Compiled;
+            Engine = new IntegerEngine(m, owner.MaxBatch, path);
+            _pixels = new float[owner.MaxBatch * m.InputSize];
+            if (m.ActivationType == ElementType.Int8)
+            {
+                _in8 = new sbyte[owner.MaxBatch * m.InputSize];
+                Out8 = new sbyte[owner.MaxBatch * owner.Classes];
+            }
+            else
+            {
+                _in16 = new short[owner.MaxBatch * m.InputSize];
+                Out16 = new short[owner.MaxBatch * owner.Classes];
+            }
         }
+
+        public IntegerEngine Engine { get; }
+        public sbyte[] Out8 { get; } = [];
+        public short[] Out16 { get; } = [];
+
+        public void Run(ImageSet set, int start, int n)
+        {
+            IntegerModel m = _owner.Compiled;
+            int size = m.InputSize;
+            for (int i = 0; i < n; i++)
+            {
+                set.CopyImage(start + i, _pixels.AsSpan(i * size, size));
+            }
+            ReadOnlySpan<float> px = _pixels.AsSpan(0, n * size);
+            if (m.ActivationType == ElementType.Int8)
+            {
+                EngineIo.QuantizeInput(m, px, _owner.Model.Preprocessing, _in8.AsSpan(0, n * size));
+                Engine.Run(_in8.AsSpan(0, n * size), n, Out8.AsSpan(0, n * _owner.Classes));
+            }
+            else
+            {
+                EngineIo.QuantizeInput(m, px, _owner.Model.Preprocessing, _in16.AsSpan(0, n * size));
+                Engine.Run(_in16.AsSpan(0, n * size), n, Out16.AsSpan(0, n * _owner.Classes));
+            }
+        }
+
+        public void Dispose() => Engine.Dispose();
     }
 
     internal static void CheckShape(IClassifier c, ImageSet set)
@@ -138,7 +194,13 @@ public sealed class IntegerClassifier : IClassifier
         }
     }
 
-    public void Dispose() => _engine.Dispose();
+    public void Dispose()
+    {
+        foreach (Worker w in _workers)
+        {
+            w.Dispose();
+        }
+    }
 }
 
 /// <summary>The TorchSharp float engine behind <see cref="IClassifier"/> (float models, or an int model's dequantized view).</summary>

@@ -10,8 +10,9 @@ public static class Classifiers
     /// <summary>
     /// int models run on the integer engine at their own precision, or as their dequantized float view;
     /// float models run on the float engine, or are quantized first (which needs a calibration set).
+    /// <paramref name="threads"/> integer engines share the batches (the float engine keeps its own setting).
     /// </summary>
-    public static IClassifier Create(QnnModel model, Precision? wanted = null, ImageSet? calibration = null)
+    public static IClassifier Create(QnnModel model, Precision? wanted = null, ImageSet? calibration = null, int threads = 1)
     {
         Precision own = model.Precision;
         Precision p = wanted ?? own;
@@ -21,7 +22,7 @@ public static class Classifiers
         }
         if (own == p)
         {
-            return new IntegerClassifier(model);
+            return new IntegerClassifier(model, threads: threads);
         }
         if (own != Precision.Float)
         {
@@ -31,7 +32,7 @@ public static class Classifiers
         {
             throw new ArgumentException($"{model.Name}: is a float model; running it as {ModelFiles.Name(p)} needs a calibration set (--calibration SPEC) or a model quantized with 'qnnlab quantize'");
         }
-        return new IntegerClassifier(Quantize(model, p, calibration));
+        return new IntegerClassifier(Quantize(model, p, calibration), threads: threads);
     }
 
     /// <summary>TFLite-style post-training quantization of a float model, calibrated on <paramref name="calibration"/>.</summary>

@@ -17,18 +17,28 @@ public static class EvalCommand
         Option<bool> json = CommonOptions.Json();
         Option<string?> pixels = CommonOptions.PixelRange();
         Option<string?> calibration = new("--calibration") { Description = "Calibration data spec, to run a float model as int8/int16 (quantized on the fly)" };
+        Option<int> threads = new("--threads")
+        {
+            Description = "Integer engine threads (default: all cores); results equal one thread's",
+            DefaultValueFactory = _ => Environment.ProcessorCount,
+        };
         var cmd = new Command("eval", "Accuracy of a model on a data set (integer engine for int models, TorchSharp for float)")
         {
-            model, data, precision, limit, json, pixels, calibration,
+            model, data, precision, limit, json, pixels, calibration, threads,
         };
         cmd.SetAction((parse, cancel) =>
         {
+            int nThreads = parse.GetValue(threads);
+            if (nThreads < 1)
+            {
+                throw new ArgumentException($"--threads {nThreads}: must be 1 or more");
+            }
             string modelPath = CommonOptions.ResolveModel(parse.GetValue(model)!);
             QnnModel m = ModelFiles.Load(modelPath, CommonOptions.ParsePixelRange(parse.GetValue(pixels)));
             Precision? wanted = parse.GetValue(precision) is string p ? ModelFiles.ParsePrecision(p) : null;
             ImageSet? calib = parse.GetValue(calibration) is string c ? CommonOptions.LoadData(c, m, null) : null;
             ImageSet set = CommonOptions.LoadData(parse.GetValue(data)!, m, parse.GetValue(limit));
-            using IClassifier clf = Classifiers.Create(m, wanted, calib);
+            using IClassifier clf = Classifiers.Create(m, wanted, calib, nThreads);
             EvalResult r = Evaluate(clf, set, cancel);
             string prec = ModelFiles.Name(clf.Precision);
             Console.Error.WriteLine($"{Path.GetFileName(modelPath)} ({prec}, {m.Preprocessing.Description}) on {set.Source}: " +
@@ -45,6 +55,10 @@ public static class EvalCommand
                     ["data"] = parse.GetValue(data),
                     ["preprocessing"] = m.Preprocessing.Description,
                     ["seconds"] = r.Seconds,
+                    ["images_per_s"] = r.N / Math.Max(r.Seconds, 1e-9),
+                    ["threads"] = clf is IntegerClassifier ic ? ic.Threads : null,
+                    ["kernel_paths"] = (clf as IntegerClassifier)?.OperatorPaths(),
+                    ["cpu"] = QnnLab.Engine.CpuInfo.ModelName,
                 });
             }
             else
@@ -66,13 +80,14 @@ public static class EvalCommand
     {
         var progress = new ProgressReporter("eval", set.Count);
         var labels = new int[set.Count];
-        const int Chunk = 256;
-        var probs = new float[Chunk * clf.Classes];
+        // Chunks of several batches per thread, so every engine has work between progress reports.
+        int chunk = 256 * (clf is IntegerClassifier ic ? ic.Threads : 1);
+        var probs = new float[chunk * clf.Classes];
         int correct = 0;
-        for (int start = 0; start < set.Count; start += Chunk)
+        for (int start = 0; start < set.Count; start += chunk)
         {
             cancel.ThrowIfCancellationRequested();
-            int n = Math.Min(Chunk, set.Count - start);
+            int n = Math.Min(chunk, set.Count - start);
             clf.Classify(set, start, n, labels.AsSpan(start, n), probs);
             for (int i = start; i < start + n; i++)
             {

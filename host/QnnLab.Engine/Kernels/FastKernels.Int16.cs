@@ -160,16 +160,44 @@ internal sealed unsafe partial class FastKernels
         }
     }
 
-    /// <summary>Adds the products of one int16 pair per int32 lane: VPDPWSSD where AVX-VNNI exists, else VPMADDWD + VPADDD.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> DotPairs(Vector256<int> acc, Vector256<short> x, Vector256<short> w)
-        => AvxVnni.IsSupported ? AvxVnni.MultiplyWideningAndAdd(acc, x, w) : acc + Avx2.MultiplyAddAdjacent(x, w);
+    /// <summary>Adds the products of one int16 pair per int32 lane; a struct type argument, so the JIT compiles one loop per path.</summary>
+    internal interface IPairDot
+    {
+        static abstract Vector256<int> Dot(Vector256<int> acc, Vector256<short> x, Vector256<short> w);
+    }
+
+    /// <summary>VPMADDWD + VPADDD.</summary>
+    internal readonly struct Avx2Pairs : IPairDot
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Dot(Vector256<int> acc, Vector256<short> x, Vector256<short> w) => acc + Avx2.MultiplyAddAdjacent(x, w);
+    }
+
+    /// <summary>AVX-VNNI's fused VPDPWSSD.</summary>
+    internal readonly struct VnniPairs : IPairDot
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Dot(Vector256<int> acc, Vector256<short> x, Vector256<short> w) => AvxVnni.MultiplyWideningAndAdd(acc, x, w);
+    }
+
+    private void Gemm16(PackedGemm16 g, short* a, int rowStride, int rows, short* output)
+    {
+        if (_isa.AvxVnni)
+        {
+            Gemm16<VnniPairs>(g, a, rowStride, rows, output);
+        }
+        else
+        {
+            Gemm16<Avx2Pairs>(g, a, rowStride, rows, output);
+        }
+    }
 
     /// <summary>
     /// out[r, oc] = requantize(sum_k a[r, k] * w[oc, k] + bias[oc]) for <paramref name="rows"/> rows of
     /// <paramref name="rowStride"/> shorts (at least K2 readable per row).
     /// </summary>
-    private static void Gemm16(PackedGemm16 g, short* a, int rowStride, int rows, short* output)
+    private static void Gemm16<TDot>(PackedGemm16 g, short* a, int rowStride, int rows, short* output)
+        where TDot : struct, IPairDot
     {
         int pairs = g.K2 / 2;
         int oc = g.OutChannels;
@@ -206,14 +234,14 @@ internal sealed unsafe partial class FastKernels
                         Vector256<short> x1 = Vector256.Create(a1[gi]).AsInt16();
                         Vector256<short> x2 = Vector256.Create(a2[gi]).AsInt16();
                         Vector256<short> x3 = Vector256.Create(a3[gi]).AsInt16();
-                        c00 = DotPairs(c00, x0, w0);
-                        c01 = DotPairs(c01, x0, w1);
-                        c10 = DotPairs(c10, x1, w0);
-                        c11 = DotPairs(c11, x1, w1);
-                        c20 = DotPairs(c20, x2, w0);
-                        c21 = DotPairs(c21, x2, w1);
-                        c30 = DotPairs(c30, x3, w0);
-                        c31 = DotPairs(c31, x3, w1);
+                        c00 = TDot.Dot(c00, x0, w0);
+                        c01 = TDot.Dot(c01, x0, w1);
+                        c10 = TDot.Dot(c10, x1, w0);
+                        c11 = TDot.Dot(c11, x1, w1);
+                        c20 = TDot.Dot(c20, x2, w0);
+                        c21 = TDot.Dot(c21, x2, w1);
+                        c30 = TDot.Dot(c30, x3, w0);
+                        c31 = TDot.Dot(c31, x3, w1);
                     }
                     if (widened)
                     {
@@ -410,18 +438,7 @@ internal sealed unsafe partial class FastKernels
                 OcBlocks = (oc + OcTile - 1) / OcTile,
                 Requant = q,
             };
-            int pairs = g.K2 / 2;
-            long total = (long)g.OcBlocks * OcTile * g.K2;
-            g.Packed = (short*)NativeMemory.AlignedAlloc((nuint)total * sizeof(short), 64);
-            new Span<short>(g.Packed, checked((int)total)).Clear();
-            for (int o = 0; o < oc; o++)
-            {
-                for (int kk = 0; kk < k; kk++)
-                {
-                    int ob = o / OcTile, lane = o % OcTile, gi = kk / 2, j = kk % 2;
-                    g.Packed[((((long)ob * pairs) + gi) * OcTile * 2) + (lane * 2) + j] = weights[((long)o * k) + kk];
-                }
-            }
+            g.Packed = PackPairs(weights, k, oc, g.K2, g.OcBlocks);
             return g;
         }
 

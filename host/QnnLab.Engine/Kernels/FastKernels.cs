@@ -7,8 +7,9 @@ using QnnLab.Model;
 namespace QnnLab.Engine.Kernels;
 
 /// <summary>
-/// Vectorised kernels (AVX2; AVX-VNNI for the int8 GEMM). This file: int8 convolution and fully connected
-/// as im2col + an int8 GEMM with 32-bit accumulation, and ADD (int8 and int16). Bit-exact with
+/// Vectorised kernels, chosen once per engine from the CPU's (or a forced) <see cref="KernelIsa"/>. This file:
+/// int8 convolution and fully connected as im2col + an int8 GEMM with 32-bit accumulation on AVX-VNNI (the
+/// widened AVX2 / AVX-512BW / portable GEMMs are in FastKernels.Int8Wide.cs), and ADD (int8 and int16). Bit-exact with
 /// <see cref="ReferenceKernels"/>: VPDPBUSD multiplies unsigned by signed bytes, so activations enter as
 /// x + 128 and the constant (128 - inputOffset) * sum(w) is folded into the bias
 /// (sum (x - zp) w = sum (x + 128) w - (128 + zp) sum w; out-of-image taps hold zp + 128, which the folded
@@ -28,17 +29,20 @@ internal sealed unsafe partial class FastKernels : IDisposable
     private readonly byte* _col;
     private readonly int _colBytes;
 
-    /// <summary>AVX2 runs every vector kernel but the int8 GEMM, which also needs AVX-VNNI.</summary>
-    public static bool IsSupported => Avx2.IsSupported;
+    private readonly KernelIsa _isa;
 
-    public FastKernels(IntegerModel model)
+    /// <summary>True when some vector kernel can run with <paramref name="isa"/>.</summary>
+    public static bool Supports(KernelIsa isa) => isa.Avx2 || isa.Portable;
+
+    public FastKernels(IntegerModel model, KernelIsa isa)
     {
+        _isa = isa;
         int maxK4 = 4;
         foreach (CompiledOp op in model.Ops)
         {
             PackedGemm? g = op switch
             {
-                _ when !AvxVnni.IsSupported => null,
+                _ when !isa.AvxVnni => null,
                 ConvPlan c when !c.Is16x8 => PackedGemm.FromConv(c),
                 FullyConnectedPlan f when !f.Is16x8 && f.WeightsOffset == 0 => PackedGemm.FromFullyConnected(f),
                 _ => null,
@@ -51,8 +55,15 @@ internal sealed unsafe partial class FastKernels : IDisposable
         }
         _colBytes = ChunkRows * maxK4;
         _col = (byte*)NativeMemory.AlignedAlloc((nuint)_colBytes, 64);
-        Prepare16(model.Ops);
-        PrepareDepthwise(model.Ops);
+        if (!isa.AvxVnni)
+        {
+            PrepareWide(model.Ops, isa.Avx512 ? WideLoop.Avx512 : isa.Avx2 ? WideLoop.Avx2 : WideLoop.Portable);
+        }
+        if (isa.Avx2)
+        {
+            Prepare16(model.Ops);
+            PrepareDepthwise(model.Ops);
+        }
     }
 
     public void Dispose()
@@ -64,6 +75,7 @@ internal sealed unsafe partial class FastKernels : IDisposable
         }
         Dispose16();
         DisposeDepthwise();
+        DisposeWide();
     }
 
     public bool Conv(ConvPlan p, void* input, void* output, int batch)
@@ -74,7 +86,7 @@ internal sealed unsafe partial class FastKernels : IDisposable
         }
         if (!_packed.TryGetValue(p, out PackedGemm? g))
         {
-            return false;
+            return ConvWide(p, (sbyte*)input, (sbyte*)output, batch);
         }
         int outH = p.Output.Height, outW = p.Output.Width;
         int rowsPerImage = outH * outW;
@@ -96,7 +108,7 @@ internal sealed unsafe partial class FastKernels : IDisposable
         }
         if (!_packed.TryGetValue(p, out PackedGemm? g))
         {
-            return false;
+            return FullyConnectedWide(p, (sbyte*)input, (sbyte*)output, batch);
         }
         int totalRows = p.RowsPerImage * batch;
         int k = p.InputDepth;
@@ -230,28 +242,28 @@ internal sealed unsafe partial class FastKernels : IDisposable
                 }
                 int ocBase = ob * OcTile;
                 int ocCount = Math.Min(OcTile, oc - ocBase);
-                StoreRow(g, ocBase, ocCount, c00, c01, output + ((long)r * oc) + ocBase, tmp);
+                StoreRow(g.Requant, ocBase, ocCount, c00, c01, output + ((long)r * oc) + ocBase, tmp);
                 if (valid > 1)
                 {
-                    StoreRow(g, ocBase, ocCount, c10, c11, output + ((long)(r + 1) * oc) + ocBase, tmp);
+                    StoreRow(g.Requant, ocBase, ocCount, c10, c11, output + ((long)(r + 1) * oc) + ocBase, tmp);
                 }
                 if (valid > 2)
                 {
-                    StoreRow(g, ocBase, ocCount, c20, c21, output + ((long)(r + 2) * oc) + ocBase, tmp);
+                    StoreRow(g.Requant, ocBase, ocCount, c20, c21, output + ((long)(r + 2) * oc) + ocBase, tmp);
                 }
                 if (valid > 3)
                 {
-                    StoreRow(g, ocBase, ocCount, c30, c31, output + ((long)(r + 3) * oc) + ocBase, tmp);
+                    StoreRow(g.Requant, ocBase, ocCount, c30, c31, output + ((long)(r + 3) * oc) + ocBase, tmp);
                 }
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow(PackedGemm g, int ocBase, int ocCount, Vector256<int> lo, Vector256<int> hi, sbyte* dst, sbyte* tmp)
+    private static void StoreRow(Requant8 q, int ocBase, int ocCount, Vector256<int> lo, Vector256<int> hi, sbyte* dst, sbyte* tmp)
     {
-        Vector256<int> q0 = g.Requant.Apply8(ocBase, lo);
-        Vector256<int> q1 = g.Requant.Apply8(ocBase + 8, hi);
+        Vector256<int> q0 = q.Apply8(ocBase, lo);
+        Vector256<int> q1 = q.Apply8(ocBase + 8, hi);
         Vector256<short> words = Vector256.Narrow(q0, q1);
         Vector128<sbyte> packed = Vector128.Narrow(words.GetLower(), words.GetUpper());
         if (ocCount == OcTile)
@@ -268,19 +280,32 @@ internal sealed unsafe partial class FastKernels : IDisposable
         }
     }
 
-    /// <summary>True when <paramref name="op"/> runs on a vector kernel here (the rest runs on the reference kernels).</summary>
-    public bool Covers(CompiledOp op) => op switch
+    /// <summary>
+    /// The path <paramref name="op"/> runs on here, named as `bench engine` and `eval --json` report it; null when
+    /// it runs on the reference kernels.
+    /// </summary>
+    public string? PathOf(CompiledOp op) => op switch
     {
-        ConvPlan c => c.Is16x8 ? _packed16.ContainsKey(c) : _packed.ContainsKey(c),
-        FullyConnectedPlan f => f.Is16x8 ? _packed16.ContainsKey(f) : _packed.ContainsKey(f),
-        DepthwisePlan d => _depthwise.ContainsKey(d),
-        AddPlan a => CanAdd(a),
-        _ => false,
+        ConvPlan c when c.Is16x8 => _packed16.ContainsKey(c) ? Name16 : null,
+        FullyConnectedPlan f when f.Is16x8 => _packed16.ContainsKey(f) ? Name16 : null,
+        ConvPlan or FullyConnectedPlan when _packed.ContainsKey(op) => KernelIsa.AvxVnniName,
+        ConvPlan or FullyConnectedPlan when _packedWide.TryGetValue(op, out PackedGemmWide? g) => g.Loop switch
+        {
+            WideLoop.Avx512 => KernelIsa.Avx512Name,
+            WideLoop.Avx2 => KernelIsa.Avx2Name,
+            _ => KernelIsa.PortableName,
+        },
+        DepthwisePlan d when _depthwise.ContainsKey(d) => KernelIsa.Avx2Name,
+        AddPlan a when CanAdd(a) => KernelIsa.Avx2Name,
+        _ => null,
     };
 
-    /// <summary>The lane arithmetic needs multipliers &gt;= 0 and right shifts of 0..31 (TFLite's add always has them).</summary>
-    private static bool CanAdd(AddPlan p)
-        => p.Output.Type is ElementType.Int8 or ElementType.Int16
+    /// <summary>The 16x8 GEMM's path: VPDPWSSD with AVX-VNNI, else VPMADDWD.</summary>
+    private string Name16 => _isa.AvxVnni ? KernelIsa.AvxVnniName : KernelIsa.Avx2Name;
+
+    /// <summary>The lane arithmetic needs AVX2, multipliers &gt;= 0 and right shifts of 0..31 (TFLite's add always has them).</summary>
+    private bool CanAdd(AddPlan p)
+        => _isa.Avx2 && p.Output.Type is ElementType.Int8 or ElementType.Int16
             && p.Input1Multiplier >= 0 && p.Input2Multiplier >= 0 && p.OutputMultiplier >= 0
             && p.Input1Shift is <= 0 and >= -31 && p.Input2Shift is <= 0 and >= -31 && p.OutputShift is <= 0 and >= -31
             && p.LeftShift is >= 0 and <= 31;
@@ -486,6 +511,13 @@ internal sealed unsafe partial class FastKernels : IDisposable
             result += Vector256.Create(OutputOffset);
             result = Avx2.Max(result, Vector256.Create(ActivationMin));
             return Avx2.Min(result, Vector256.Create(ActivationMax));
+        }
+
+        /// <summary>The same arithmetic on one channel's sum, for the portable GEMM (no AVX2 needed).</summary>
+        public int ApplyScalar(int c, int acc)
+        {
+            int v = Requantization.MultiplyByQuantizedMultiplier(unchecked(acc + _bias[c]), _multiplier[c], _leftShift[c] - _rightShift[c]);
+            return Math.Clamp(v + OutputOffset, ActivationMin, ActivationMax);
         }
 
         private static int* AllocInts(int n)

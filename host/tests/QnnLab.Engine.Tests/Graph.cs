@@ -31,25 +31,28 @@ internal static class Graph
     public static Tensor Bias64(long[] values) => Tensor.FromArray("b", ElementType.Int64, [values.Length], values);
 
     /// <summary>
-    /// Runs int8 inputs through the reference and the default (vectorised where available) path; both must agree.
-    /// With <paramref name="vectorised"/>, every convolution, depthwise, fully connected and add must also run on a
-    /// vector kernel (so the comparison is not the reference against itself); without AVX2 the test is inconclusive.
+    /// Runs int8 inputs through the reference and through every kernel path this CPU can run (forced one by one,
+    /// plus Auto); each must agree on every element. With <paramref name="vectorised"/>, every convolution,
+    /// depthwise, fully connected and add must also run on a vector kernel of the path (so the comparison is not
+    /// the reference against itself).
     /// </summary>
     public static sbyte[] Run8(QnnModel model, sbyte[] input, int batch = 1, bool vectorised = false)
     {
         IntegerModel im = IntegerModel.Compile(model);
         var reference = new sbyte[im.OutputSize * batch];
-        var fast = new sbyte[im.OutputSize * batch];
         using (var e = new IntegerEngine(im, batch, KernelPath.Reference))
         {
             e.Run(input, batch, reference);
         }
-        using (var e = new IntegerEngine(im, Math.Max(1, batch / 2 + 1), KernelPath.Auto))
+        foreach (KernelPath path in PathsToCompare())
         {
+            var fast = new sbyte[im.OutputSize * batch];
+            // A smaller tile than the batch also exercises the engine's tiling.
+            using var e = new IntegerEngine(im, Math.Max(1, batch / 2 + 1), path);
             CheckVectorised(e, vectorised);
             e.Run(input, batch, fast);
+            CollectionAssert.AreEqual(reference, fast, $"{KernelIsa.Name(path)} and reference kernels disagree");
         }
-        CollectionAssert.AreEqual(reference, fast, "vectorised and reference kernels disagree");
         return reference;
     }
 
@@ -57,42 +60,53 @@ internal static class Graph
     {
         IntegerModel im = IntegerModel.Compile(model);
         var reference = new short[im.OutputSize * batch];
-        var fast = new short[im.OutputSize * batch];
         using (var e = new IntegerEngine(im, batch, KernelPath.Reference))
         {
             e.Run(input, batch, reference);
         }
-        // A smaller tile than the batch also exercises the engine's tiling.
-        using (var e = new IntegerEngine(im, Math.Max(1, batch / 2 + 1), KernelPath.Auto))
+        foreach (KernelPath path in PathsToCompare())
         {
+            var fast = new short[im.OutputSize * batch];
+            using var e = new IntegerEngine(im, Math.Max(1, batch / 2 + 1), path);
             CheckVectorised(e, vectorised);
             e.Run(input, batch, fast);
+            CollectionAssert.AreEqual(reference, fast, $"{KernelIsa.Name(path)} and reference kernels disagree");
         }
-        CollectionAssert.AreEqual(reference, fast, "vectorised and reference kernels disagree");
         return reference;
     }
 
-    /// <summary>Asserts that every convolution, depthwise, fully connected and add of the engine's model runs vectorised.</summary>
+    /// <summary>Auto plus every forced path this CPU runs; none (inconclusive) on a CPU without SIMD.</summary>
+    public static IReadOnlyList<KernelPath> PathsToCompare()
+    {
+        if (KernelIsa.AvailablePaths.Count == 0)
+        {
+            Assert.Inconclusive("this CPU has no SIMD the runtime uses: only the reference kernels can run here");
+        }
+        return [KernelPath.Auto, .. KernelIsa.AvailablePaths];
+    }
+
+    /// <summary>
+    /// Asserts that every operator the engine's path vectorises runs on a vector kernel: convolution and fully
+    /// connected on every path (int8 GEMM; 16x8 needs AVX2), depthwise and add wherever AVX2 is in the path.
+    /// </summary>
     public static void CheckVectorised(IntegerEngine engine, bool required = true)
     {
         if (!required)
         {
             return;
         }
-        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported)
-        {
-            Assert.Inconclusive("this CPU has no AVX2: the vectorised kernels cannot run here");
-        }
+        KernelIsa isa = engine.Isa;
         foreach (CompiledOp op in engine.Model.Ops)
         {
-            bool gemm8 = op is ConvPlan { Is16x8: false } or FullyConnectedPlan { Is16x8: false };
-            if (gemm8 && !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+            bool expected = op switch
             {
-                continue; // the int8 GEMM needs AVX-VNNI; this CPU runs it on the reference kernels
-            }
-            if (op is ConvPlan or DepthwisePlan or FullyConnectedPlan or AddPlan)
+                ConvPlan { Is16x8: false } or FullyConnectedPlan { Is16x8: false } => isa.Portable || isa.Avx2,
+                ConvPlan or FullyConnectedPlan or DepthwisePlan or AddPlan => isa.Avx2,
+                _ => false,
+            };
+            if (expected)
             {
-                Assert.IsTrue(engine.RunsVectorised(op), $"operator {op.OperatorIndex} ({op.Kind}) does not run vectorised");
+                Assert.AreNotEqual(KernelIsa.ReferenceName, engine.PathOf(op), $"operator {op.OperatorIndex} ({op.Kind}) does not run vectorised on {isa}");
             }
         }
     }

@@ -166,13 +166,21 @@ public sealed class RealModelTests
     [DataRow("paper-models/vanilla/vww_int16.tflite", 3)]
     [DataRow("paper-models/vanilla/vww_int8.tflite", 3)]
     [DataRow("paper-models/vanilla/cifar_resnet_int8.tflite", 5)]
-    public void VectorisedPathEqualsTheReferenceOnEveryIntermediate(string model, int n)
+    public void EveryKernelPathEqualsTheReferenceOnEveryIntermediate(string model, int n)
     {
         (IntegerModel im, InputPreprocessing pre) = Load(model);
         float[] px = RealImages(im, n);
-        using var fast = new IntegerEngine(im, n - 1); // a tile smaller than the batch
         using var reference = new IntegerEngine(im, n, KernelPath.Reference);
-        Graph.CheckVectorised(fast);
+        foreach (KernelPath path in Graph.PathsToCompare())
+        {
+            using var fast = new IntegerEngine(im, n - 1, path); // a tile smaller than the batch
+            Graph.CheckVectorised(fast);
+            CompareOnRealImages(im, pre, px, n, fast, reference, KernelIsa.Name(path));
+        }
+    }
+
+    private static void CompareOnRealImages(IntegerModel im, InputPreprocessing pre, float[] px, int n, IntegerEngine fast, IntegerEngine reference, string path)
+    {
 
         byte[] firstImage;
         if (im.ActivationType == ElementType.Int16)
@@ -183,7 +191,7 @@ public sealed class RealModelTests
             var outReference = new short[n * im.OutputSize];
             fast.Run(q, n, outFast);
             reference.Run(q, n, outReference);
-            CollectionAssert.AreEqual(outReference, outFast, "final outputs differ");
+            CollectionAssert.AreEqual(outReference, outFast, $"{path}: final outputs differ");
             firstImage = System.Runtime.InteropServices.MemoryMarshal.AsBytes(q.AsSpan(0, im.InputSize)).ToArray();
         }
         else
@@ -194,7 +202,7 @@ public sealed class RealModelTests
             var outReference = new sbyte[n * im.OutputSize];
             fast.Run(q, n, outFast);
             reference.Run(q, n, outReference);
-            CollectionAssert.AreEqual(outReference, outFast, "final outputs differ");
+            CollectionAssert.AreEqual(outReference, outFast, $"{path}: final outputs differ");
             firstImage = System.Runtime.InteropServices.MemoryMarshal.AsBytes(q.AsSpan(0, im.InputSize)).ToArray();
         }
 
@@ -203,7 +211,7 @@ public sealed class RealModelTests
         Assert.AreEqual(layersReference.Count, layersFast.Count);
         for (int i = 0; i < layersFast.Count; i++)
         {
-            CollectionAssert.AreEqual(layersReference[i].Values, layersFast[i].Values, $"operator {layersFast[i].Op.OperatorIndex} ({layersFast[i].Op.Kind}) differs");
+            CollectionAssert.AreEqual(layersReference[i].Values, layersFast[i].Values, $"{path}: operator {layersFast[i].Op.OperatorIndex} ({layersFast[i].Op.Kind}) differs");
         }
     }
 
