@@ -8,8 +8,8 @@ namespace QnnLab.Attacks.Attacks;
 /// C&amp;W-L2 — Carlini, Wagner, "Towards Evaluating the Robustness of Neural Networks", IEEE S&amp;P 2017. Norm: L2
 /// (minimised). In tanh space x' = (tanh(w) + 1) / 2 (always in [0, 1]; w starts at atanh((2x - 1) * 0.999999) as in
 /// ART), per image minimise ||x' - x||_2^2 + c * max(Z_y(x') - max_{i != y} Z_i(x') + confidence, 0) over the logits Z
-/// (ART's rearrangement of the paper's max(..., -confidence): the hinge is zero exactly when another class leads by
-/// confidence). binary_search_steps runs of max_iter steps each restart from x; c per image starts at initial_const,
+/// (ART's form; the paper's max(Z_y - max_{i != y} Z_i, -confidence) plus the constant c * confidence, so the same
+/// minimiser and gradient: the hinge is zero exactly when another class leads by confidence). binary_search_steps runs of max_iter steps each restart from x; c per image starts at initial_const,
 /// doubles while no success has been seen (as ART; Carlini's reference code multiplies by 10), and is bisected between
 /// the largest failing and smallest succeeding c once one succeeded; c at or above 1e10 stops that image. Every
 /// iterate that is misclassified with a margin of at least confidence is a success; per image the success with the
