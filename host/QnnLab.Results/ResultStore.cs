@@ -33,6 +33,7 @@ public sealed class ResultStore : IDisposable
             _conn.Open();
             Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;");
             Exec(Schema);
+            Migrate();
         }
         catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
         {
@@ -57,6 +58,98 @@ public sealed class ResultStore : IDisposable
             flagged INTEGER, detector_score INTEGER,
             PRIMARY KEY(run_id, idx)) WITHOUT ROWID;
         """;
+
+    /// <summary>Stores written before a version get that version's tables on open; their old rows read as before.</summary>
+    public const int SchemaVersion = 2;
+
+    private void Migrate()
+    {
+        using SqliteCommand v = _conn.CreateCommand();
+        v.CommandText = "PRAGMA user_version";
+        long version = (long)v.ExecuteScalar()!;
+        if (version < 2)
+        {
+            // 2: resets the host made (protocol RESET, NRST through a bench GPIO) and energy per inference and stage
+            Exec("""
+                CREATE TABLE IF NOT EXISTS board_resets(
+                    run_id INTEGER NOT NULL REFERENCES runs(id), recorded INTEGER NOT NULL,
+                    kind TEXT NOT NULL, via TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL, time TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS energy(
+                    run_id INTEGER NOT NULL REFERENCES runs(id), idx INTEGER NOT NULL, stage TEXT NOT NULL,
+                    microjoules REAL NOT NULL, seconds REAL NOT NULL, samples INTEGER NOT NULL,
+                    PRIMARY KEY(run_id, idx, stage)) WITHOUT ROWID;
+                PRAGMA user_version = 2;
+                """);
+        }
+    }
+
+    /// <summary>Records a reset the host made (or tried): protocol RESET, or a pulse on the board's NRST.</summary>
+    public void AddBoardReset(long runId, BoardResetRecord r)
+    {
+        Flush();
+        using SqliteCommand c = _conn.CreateCommand();
+        c.CommandText = "INSERT INTO board_resets(run_id, recorded, kind, via, outcome, reason, time) VALUES($id, $n, $k, $v, $o, $r, $t)";
+        c.Parameters.AddWithValue("$id", runId);
+        c.Parameters.AddWithValue("$n", r.Recorded);
+        c.Parameters.AddWithValue("$k", r.Kind);
+        c.Parameters.AddWithValue("$v", r.Via);
+        c.Parameters.AddWithValue("$o", r.Outcome);
+        c.Parameters.AddWithValue("$r", r.Reason);
+        c.Parameters.AddWithValue("$t", DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+        c.ExecuteNonQuery();
+    }
+
+    public IReadOnlyList<BoardResetRecord> BoardResets(long runId)
+    {
+        Flush();
+        using SqliteCommand c = _conn.CreateCommand();
+        c.CommandText = "SELECT recorded, kind, via, outcome, reason, time FROM board_resets WHERE run_id=$id ORDER BY rowid";
+        c.Parameters.AddWithValue("$id", runId);
+        using SqliteDataReader r = c.ExecuteReader();
+        var list = new List<BoardResetRecord>();
+        while (r.Read())
+        {
+            list.Add(new BoardResetRecord(r.GetInt32(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4)) { Time = r.GetString(5) });
+        }
+        return list;
+    }
+
+    /// <summary>Records an input's energy per stage, committed with the results (an input measured before keeps its first record).</summary>
+    public void AddEnergy(long runId, int index, IEnumerable<EnergyRecord> stages)
+    {
+        _tx ??= _conn.BeginTransaction();
+        foreach (EnergyRecord e in stages)
+        {
+            using SqliteCommand c = _conn.CreateCommand();
+            c.Transaction = _tx;
+            c.CommandText = """
+                INSERT INTO energy(run_id, idx, stage, microjoules, seconds, samples) VALUES($id, $idx, $s, $uj, $sec, $n)
+                ON CONFLICT(run_id, idx, stage) DO NOTHING
+                """;
+            c.Parameters.AddWithValue("$id", runId);
+            c.Parameters.AddWithValue("$idx", index);
+            c.Parameters.AddWithValue("$s", e.Stage);
+            c.Parameters.AddWithValue("$uj", e.Microjoules);
+            c.Parameters.AddWithValue("$sec", e.Seconds);
+            c.Parameters.AddWithValue("$n", e.Samples);
+            c.ExecuteNonQuery();
+        }
+    }
+
+    public IReadOnlyList<(int Index, EnergyRecord Energy)> Energy(long runId)
+    {
+        Flush();
+        using SqliteCommand c = _conn.CreateCommand();
+        c.CommandText = "SELECT idx, stage, microjoules, seconds, samples FROM energy WHERE run_id=$id ORDER BY idx, stage";
+        c.Parameters.AddWithValue("$id", runId);
+        using SqliteDataReader r = c.ExecuteReader();
+        var list = new List<(int, EnergyRecord)>();
+        while (r.Read())
+        {
+            list.Add((r.GetInt32(0), new EnergyRecord(r.GetString(1), r.GetDouble(2), r.GetDouble(3), r.GetInt32(4))));
+        }
+        return list;
+    }
 
     public long CreateRun(RunInfo run)
     {

@@ -35,3 +35,15 @@ public sealed record InputResult
 
 /// <summary>Link traffic of a run, accumulated across resumes.</summary>
 public sealed record LinkStats(long PayloadBytes, long WireBytes, double Seconds, long Baud, long Retries, long Resets);
+
+/// <summary>
+/// A reset the host made: Kind "protocol" (RESET request) or "hardware" (NRST pulsed through Via); Outcome
+/// "recovered" or "failed"; Recorded = inputs of the run recorded before it.
+/// </summary>
+public sealed record BoardResetRecord(int Recorded, string Kind, string Via, string Outcome, string Reason)
+{
+    public string Time { get; init; } = "";
+}
+
+/// <summary>Energy of one stage of one inference ("total": the whole pipeline): µJ over its time window, and how many power samples covered it.</summary>
+public sealed record EnergyRecord(string Stage, double Microjoules, double Seconds, int Samples);

@@ -84,3 +84,33 @@ public sealed class ResultStoreTests
         StringAssert.Contains(e.Message, "r.sqlite");
     }
 }
+
+[TestClass]
+public sealed class SchemaMigrationTests
+{
+    [TestMethod]
+    public void StoreWithoutBenchTables_OpensReadsOldRowsAndTakesEnergyAndResets()
+    {
+        string db = Path.Combine(TestData.TempDir(), "v1.sqlite");
+        long run;
+        using (var old = new ResultStore(db))
+        {
+            run = old.CreateRun(new RunInfo { Kind = "hil", Board = "sim", Model = "m", Data = "d", Total = 1, TimingUnit = "ns" });
+            old.Add(run, new InputResult { Index = 0, Label = 3, BoardPrediction = 3 });
+        }
+        // make it a store of the old schema: no bench tables, user_version 0
+        using (var raw = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Pooling=False"))
+        {
+            raw.Open();
+            using var c = raw.CreateCommand();
+            c.CommandText = "DROP TABLE board_resets; DROP TABLE energy; PRAGMA user_version = 0;";
+            c.ExecuteNonQuery();
+        }
+        using var store = new ResultStore(db);
+        Assert.AreEqual(3, store.Results(run)[0].Label, "old rows read as before");
+        store.AddEnergy(run, 0, [new EnergyRecord("total", 12.5, 0.004, 5)]);
+        store.AddBoardReset(run, new BoardResetRecord(1, "hardware", "ft232h:D7", "recovered", "silent"));
+        Assert.AreEqual(12.5, store.Energy(run)[0].Energy.Microjoules);
+        Assert.AreEqual("hardware", store.BoardResets(run)[0].Kind);
+    }
+}
