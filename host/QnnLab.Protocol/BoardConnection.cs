@@ -41,7 +41,7 @@ public sealed class BoardConnectionOptions
 /// <summary>What the link went through (host side); device-side counters come from STATS.</summary>
 public sealed class LinkCounters
 {
-    internal long _requests, _retransmissions, _duplicateAnswers, _naks, _badFrames, _resets, _notCachedReissues, _probes, _restaged, _abandoned;
+    internal long _requests, _retransmissions, _duplicateAnswers, _naks, _badFrames, _resets, _notCachedReissues, _probes, _restaged, _abandoned, _abandonedButRan;
 
     public long Requests => Interlocked.Read(ref _requests);
     public long Retransmissions => Interlocked.Read(ref _retransmissions);
@@ -59,10 +59,13 @@ public sealed class LinkCounters
     /// </summary>
     public long InputFramesAbandoned => Interlocked.Read(ref _abandoned);
 
+    /// <summary>Abandoned input frames the board had run after all: asked again under their seq, it replayed the answer.</summary>
+    public long AbandonedFramesThatRan => Interlocked.Read(ref _abandonedButRan);
+
     public override string ToString() =>
         $"requests={Requests} retransmissions={Retransmissions} duplicates={DuplicateAnswersIgnored} naks={NaksReceived} " +
         $"malformed={MalformedFramesReceived} resets={ResetsDetected} reissued={NotCachedReissues} probes={Probes} restaged={InputsRestaged} " +
-        $"abandoned={InputFramesAbandoned}";
+        $"abandoned={InputFramesAbandoned} abandoned-but-ran={AbandonedFramesThatRan}";
 }
 
 public sealed record InferOptions(bool InputTensor = false, bool NoLogits = false)
@@ -386,9 +389,17 @@ public sealed class BoardConnection : IAsyncDisposable
                 }
                 return await RunStagedAsync(input, build, type, limit, ct).ConfigureAwait(false);
             }
-            catch (FrameAbandonedException) when (round < 64)
+            catch (FrameAbandonedException abandoned) when (round < 64)
             {
-                // the input goes again, in smaller frames
+                // The board may have run the abandoned frame (only its answer lost or late): ask it under the same
+                // seq first, so an input runs once. A cached answer comes back as a replay; an unknown seq meets an
+                // empty payload and is refused without running anything. Only then the input goes again, smaller.
+                Frame asked = await SendAsync(type, [], false, ct, reuseSeq: abandoned.Seq).ConfigureAwait(false);
+                if (asked.Status != StatusCode.BadPayload || asked.Payload.Length != 0)
+                {
+                    Interlocked.Increment(ref Counters._abandonedButRan);
+                    return asked;
+                }
             }
         }
     }
@@ -443,7 +454,10 @@ public sealed class BoardConnection : IAsyncDisposable
     }
 
     /// <summary>An input frame the host stopped retransmitting because the link kept damaging frames of its size.</summary>
-    private sealed class FrameAbandonedException() : Exception("input frame abandoned: the link damages frames of this size");
+    private sealed class FrameAbandonedException(ushort seq) : Exception("input frame abandoned: the link damages frames of this size")
+    {
+        public ushort Seq { get; } = seq;
+    }
 
     /// <summary>Jacobson/Karels estimate of how long the board takes to answer one request of a type once it is at the head of its queue.</summary>
     private sealed class ServiceTime
@@ -503,7 +517,8 @@ public sealed class BoardConnection : IAsyncDisposable
     }
 
     /// <summary>Sends a request and returns its answer (any status). Answers lost as NOT_CACHED are re-issued under a new seq.</summary>
-    private async Task<Frame> SendAsync(MessageType type, byte[] payload, bool internalRequest, CancellationToken ct, int inputBytes = 0)
+    private async Task<Frame> SendAsync(MessageType type, byte[] payload, bool internalRequest, CancellationToken ct, int inputBytes = 0,
+        ushort? reuseSeq = null)
     {
         if (_fault is not null)
         {
@@ -521,11 +536,12 @@ public sealed class BoardConnection : IAsyncDisposable
                 {
                     await WaitReadyAsync(ct).ConfigureAwait(false);
                 }
-                Frame f = await SendOnceAsync(type, payload, internalRequest, ct, inputBytes).ConfigureAwait(false);
+                Frame f = await SendOnceAsync(type, payload, internalRequest, ct, inputBytes, reuseSeq).ConfigureAwait(false);
                 if (f.Status != StatusCode.NotCached)
                 {
                     return f;
                 }
+                reuseSeq = null;
                 Interlocked.Increment(ref Counters._notCachedReissues);
             }
         }
@@ -538,18 +554,26 @@ public sealed class BoardConnection : IAsyncDisposable
         }
     }
 
-    private async Task<Frame> SendOnceAsync(MessageType type, byte[] payload, bool internalRequest, CancellationToken ct, int inputBytes)
+    private async Task<Frame> SendOnceAsync(MessageType type, byte[] payload, bool internalRequest, CancellationToken ct, int inputBytes,
+        ushort? reuseSeq)
     {
         Pending p;
         lock (_lock)
         {
             ushort seq = _lastSeq;
-            do
+            if (reuseSeq is ushort again && !_pending.ContainsKey(again))
             {
-                seq = (ushort)(seq == ushort.MaxValue ? 1 : seq + 1);
+                seq = again; // asking after an abandoned frame (see RunInputAsync)
             }
-            while (_pending.ContainsKey(seq));
-            _lastSeq = seq;
+            else
+            {
+                do
+                {
+                    seq = (ushort)(seq == ushort.MaxValue ? 1 : seq + 1);
+                }
+                while (_pending.ContainsKey(seq));
+                _lastSeq = seq;
+            }
             p = new Pending
             {
                 Seq = seq,
@@ -635,7 +659,7 @@ public sealed class BoardConnection : IAsyncDisposable
         {
             Interlocked.Increment(ref Counters._abandoned);
             Log($"abandoned {p.Type} seq {p.Seq} ({p.InputBytes} input bytes) after {p.Attempts} retransmissions; input frames now <= {InputFrameLimit} bytes");
-            p.Answer.TrySetException(new FrameAbandonedException());
+            p.Answer.TrySetException(new FrameAbandonedException(p.Seq));
             return;
         }
         Interlocked.Increment(ref Counters._retransmissions);

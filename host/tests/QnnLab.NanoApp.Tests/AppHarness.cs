@@ -34,6 +34,9 @@ internal sealed class PipeUart : ISerialLink
     public bool IsOpen { get; private set; }
     public int CutWrites { get; private set; }
 
+    /// <summary>Writes that threw, cut or not: each can leave the host one unterminated fragment.</summary>
+    public int FailedWrites { get; private set; }
+
     public void Open() => IsOpen = true;
 
     public void Close() => IsOpen = false;
@@ -58,11 +61,20 @@ internal sealed class PipeUart : ISerialLink
 
     public void Write(byte[] buffer, int offset, int count)
     {
-        FailMaybe();
+        try
+        {
+            FailMaybe();
+        }
+        catch (IOException)
+        {
+            FailedWrites++;
+            throw;
+        }
         if (_cutWrites && ++_writes % _failEvery == 0 && count > 1)
         {
             Send(buffer, offset, count / 2);
             CutWrites++;
+            FailedWrites++;
             throw new IOException("injected UART fault mid-write");
         }
         Send(buffer, offset, count);
