@@ -10,6 +10,7 @@ public static class CommandCatalog
         yield return InfoCommand.Create();
         yield return EvalCommand.Create();
         yield return QuantizeCommand.Create();
+        yield return AttackCommand.Create();
         yield return ExportCommand.Create();
         yield return FirmwareCommand.Create();
         yield return BoardCommand.Create();

@@ -49,18 +49,20 @@ public static class AttackRunner
             long q0 = job.Craft.Queries, g0 = job.Craft.GradientQueries;
             float[] adv = job.Attack.Generate(job.Craft, x, y, n, unchecked((job.Seed * 1_000_003) + todo[b]));
             double q = (double)(job.Craft.Queries - q0) / n, g = (double)(job.Craft.GradientQueries - g0) / n;
-            var evals = new Dictionary<string, (int[] Clean, int[] Adv, float[] Effective)>();
+            // Distortion as each target sees it: both images through its input quantization (an int16 input grid
+            // does not hold the pixel grid exactly, so comparing with x itself would count every pixel as changed).
+            var evals = new Dictionary<string, (int[] Clean, int[] Adv, float[] CleanSeen, float[] AdvSeen)>();
             foreach ((string name, AttackTarget t) in job.Evals)
             {
-                evals[name] = (t.Labels(x, n), t.Labels(adv, n), t.Effective(adv));
+                evals[name] = (t.Labels(x, n), t.Labels(adv, n), t.Effective(x), t.Effective(adv));
             }
             var batch = new List<AttackImageResult>(n);
             for (int i = 0; i < n; i++)
             {
                 var outcomes = new Dictionary<string, EvalOutcome>();
-                foreach ((string name, (int[] clean, int[] a, float[] eff)) in evals)
+                foreach ((string name, (int[] clean, int[] a, float[] cleanSeen, float[] advSeen)) in evals)
                 {
-                    outcomes[name] = new EvalOutcome(clean[i], a[i], Distortion.Of(x.AsSpan(i * size, size), eff.AsSpan(i * size, size)));
+                    outcomes[name] = new EvalOutcome(clean[i], a[i], Distortion.Of(cleanSeen.AsSpan(i * size, size), advSeen.AsSpan(i * size, size)));
                 }
                 batch.Add(new AttackImageResult(todo[b + i], y[i], adv.AsSpan(i * size, size).ToArray(), outcomes, q, g));
             }

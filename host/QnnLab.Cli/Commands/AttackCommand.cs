@@ -1,0 +1,330 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using QnnLab.Attacks;
+using QnnLab.Attacks.Runs;
+using QnnLab.Attacks.Targets;
+using QnnLab.Data;
+using QnnLab.Inference;
+using QnnLab.Model;
+
+namespace QnnLab.Cli;
+
+/// <summary>
+/// `qnnlab attack`: adversarial examples for a model on a data set, crafted on one target and evaluated on it and on
+/// the targets they transfer to; every image recorded in a SQLite store (resumable), examples and tables under --out.
+/// </summary>
+public static class AttackCommand
+{
+    public const string DefaultStore = "qnnlab-out/attacks.sqlite";
+
+    public static Command Create()
+    {
+        Option<string> attack = new("--attack", "-a") { Description = $"Attack: {string.Join(", ", AttackCatalog.Names)}", Required = true };
+        Option<string> model = CommonOptions.Model();
+        Option<string> data = CommonOptions.Data();
+        Option<string?> target = new("--target", "-t")
+        {
+            Description = $"Target the examples are crafted on: {string.Join(", ", TargetFactory.Names)} (default: float for a float model, dequantized for an int one)",
+        };
+        Option<string?> transfer = new("--transfer-to")
+        {
+            Description = "Comma-separated targets the examples are also evaluated on: int8, int16 (the --model quantized on --calibration, or the model itself), or model files",
+        };
+        Option<string?> calibration = new("--calibration") { Description = "Calibration data spec, to quantize a float --model for int8/int16 targets" };
+        Option<string?> preset = new("--preset")
+        {
+            Description = "The paper's configuration for a data set: cifar10, vww, coffee, or none for ART's defaults (default: from the data spec)",
+        };
+        Option<string[]> set = new("--set") { Description = "Override a parameter by its ART name: --set eps=0.004 (repeatable)", AllowMultipleArgumentsPerToken = true };
+        Option<int?> limit = CommonOptions.Limit();
+        Option<int> seed = new("--seed") { Description = "Seed of randomised attacks", DefaultValueFactory = _ => 0 };
+        Option<int> batch = new("--batch") { Description = "Images attacked together (each batch's result is stored before the next)", DefaultValueFactory = _ => 32 };
+        Option<string?> outDir = new("--out", "-o") { Description = "Folder for x_adv.npy, y.npy, summary.md/.json and results.csv" };
+        Option<string> store = new("--store") { Description = "SQLite store of attack runs", DefaultValueFactory = _ => DefaultStore };
+        Option<long?> resume = new("--resume") { Description = "Continue run RUN of the store where it stopped (same --model and --data)" };
+        Option<bool> json = CommonOptions.Json();
+        Option<string?> pixels = CommonOptions.PixelRange();
+        var cmd = new Command("attack", "Adversarial examples: craft on one target, evaluate on it and on the targets they transfer to")
+        {
+            attack, model, data, target, transfer, calibration, preset, set, limit, seed, batch, outDir, store, resume, json, pixels,
+        };
+        cmd.SetAction((parse, cancel) =>
+        {
+            var a = new AttackArgs(parse.GetValue(attack)!, parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(target), parse.GetValue(transfer),
+                parse.GetValue(calibration), parse.GetValue(preset), parse.GetValue(set) ?? [], parse.GetValue(limit), parse.GetValue(seed),
+                parse.GetValue(batch), parse.GetValue(outDir), parse.GetValue(store)!, parse.GetValue(resume), parse.GetValue(pixels));
+            AttackOutcome o = Run(a, cancel);
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Print(o.ToJson());
+            }
+            else
+            {
+                Console.WriteLine(SummaryMarkdown(o));
+            }
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+
+    public sealed record AttackArgs(string Attack, string Model, string Data, string? Target, string? TransferTo, string? Calibration, string? Preset,
+        string[] Set, int? Limit, int Seed, int Batch, string? Out, string Store, long? Resume, string? Pixels);
+
+    public sealed record AttackOutcome(long Run, AttackRunInfo Info, string Preset, IReadOnlyList<PrecisionSummary> Summaries, double Queries,
+        double GradientQueries, double Seconds, string Store, string? Out)
+    {
+        public Dictionary<string, object?> ToJson()
+        {
+            Dictionary<string, double> By(Func<PrecisionSummary, double> f) => Summaries.ToDictionary(s => s.Precision, f);
+            return new Dictionary<string, object?>
+            {
+                ["attack"] = Info.Attack,
+                ["parameters"] = Info.Parameters,
+                ["preset"] = Preset,
+                ["run"] = Run,
+                ["model"] = Info.Model,
+                ["data"] = Info.Data,
+                ["crafted_on"] = Info.CraftTarget,
+                ["seed"] = Info.Seed,
+                ["n"] = Summaries.Count == 0 ? 0 : Summaries[0].N,
+                ["clean_accuracy"] = By(s => s.CleanAccuracy),
+                ["adversarial_accuracy"] = By(s => s.AdversarialAccuracy),
+                ["success_rate"] = By(s => s.SuccessRate),
+                ["l0"] = By(s => s.MeanAll.L0),
+                ["l1"] = By(s => s.MeanAll.L1),
+                ["l2"] = By(s => s.MeanAll.L2),
+                ["linf"] = By(s => s.MeanAll.Linf),
+                ["successful"] = Summaries.ToDictionary(s => s.Precision, s => new Dictionary<string, double>
+                {
+                    ["l0"] = s.MeanSuccessful.L0,
+                    ["l1"] = s.MeanSuccessful.L1,
+                    ["l2"] = s.MeanSuccessful.L2,
+                    ["linf"] = s.MeanSuccessful.Linf,
+                }),
+                ["queries"] = Queries,
+                ["gradient_queries"] = GradientQueries,
+                ["seconds"] = Seconds,
+                ["store"] = Store,
+                ["out"] = Out,
+            };
+        }
+    }
+
+    public static AttackOutcome Run(AttackArgs a, CancellationToken cancel)
+    {
+        if (a.Batch < 1)
+        {
+            throw new ArgumentException($"--batch {a.Batch}: must be 1 or more");
+        }
+        string modelPath = CommonOptions.ResolveModel(a.Model, cancel);
+        QnnModel m = ModelFiles.Load(modelPath, CommonOptions.ParsePixelRange(a.Pixels));
+        using var store = new AttackStore(a.Store);
+        AttackRunInfo? previous = a.Resume is long id ? store.GetRun(id) : null;
+        if (previous is not null && (previous.Attack != a.Attack || previous.Model != modelPath || previous.Data != a.Data))
+        {
+            throw new ArgumentException($"--resume {previous.Id}: that run attacked {previous.Model} on {previous.Data} with {previous.Attack}; " +
+                $"give the same --attack, --model and --data");
+        }
+        Attack attack = AttackCatalog.Create(a.Attack);
+        string preset = previous is not null ? "stored" : ApplyPreset(attack, a.Preset, a.Data);
+        if (previous is not null)
+        {
+            foreach (string kv in previous.Parameters.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                int eq = kv.IndexOf('=', StringComparison.Ordinal);
+                if (kv[(eq + 1)..].Length > 0)
+                {
+                    attack.Parameters.Set(kv[..eq], kv[(eq + 1)..]);
+                }
+            }
+        }
+        else
+        {
+            foreach (string kv in a.Set)
+            {
+                int eq = kv.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0)
+                {
+                    throw new ArgumentException($"--set '{kv}': expected NAME=VALUE");
+                }
+                attack.Parameters.Set(kv[..eq].Trim(), kv[(eq + 1)..].Trim());
+            }
+        }
+
+        ImageSet? calib = a.Calibration is string c ? CommonOptions.LoadData(c, m, null) : null;
+        int seed = previous?.Seed ?? a.Seed;
+        ImageSet set = CommonOptions.LoadData(a.Data, m, previous?.Total ?? a.Limit);
+        string craftName = previous?.CraftTarget ?? a.Target ?? TargetFactory.DefaultFor(m);
+        var owned = new List<AttackTarget>();
+        try
+        {
+            AttackTarget craft = TargetFactory.Create(craftName, m, calib);
+            owned.Add(craft);
+            if (!craft.Has(attack.Needs))
+            {
+                // Before loading anything else: the same error Generate would give, at once.
+                throw new ArgumentException($"attack '{attack.Name}' needs {(attack.Needs & ~craft.Capabilities).ToString().ToLowerInvariant()} " +
+                    $"that target '{craft.Name}' cannot give (it offers {craft.Capabilities.ToString().ToLowerInvariant()})");
+            }
+            var evals = new Dictionary<string, AttackTarget> { [craft.Name] = craft };
+            // Stored as the craft target's name, then the --transfer-to items as given (a resume rebuilds the same targets).
+            string[] transferItems = previous is not null
+                ? [.. previous.Evals.Split(',').Skip(1)]
+                : (a.TransferTo ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            foreach (string item in transferItems)
+            {
+                AttackTarget t = TransferTarget(item, m, calib, cancel);
+                owned.Add(t);
+                if (!evals.TryAdd(t.Name, t))
+                {
+                    throw new ArgumentException($"--transfer-to {item}: a '{t.Name}' target is already evaluated");
+                }
+                if (t.ImageSize != craft.ImageSize || t.Classes != craft.Classes)
+                {
+                    throw new ArgumentException($"--transfer-to {item}: takes {t.Height}x{t.Width}x{t.Channels} images into {t.Classes} classes; " +
+                        $"the model takes {craft.Height}x{craft.Width}x{craft.Channels} into {craft.Classes}");
+                }
+            }
+            if (set.ImageSize != craft.ImageSize)
+            {
+                throw new ArgumentException($"{set.Source}: images of {set.Height}x{set.Width}x{set.Channels}; the model takes {craft.Height}x{craft.Width}x{craft.Channels}");
+            }
+
+            var info = new AttackRunInfo(0, attack.Name, attack.Parameters.ToString(), craft.Name, modelPath, a.Data,
+                string.Join(',', [craft.Name, .. transferItems]), seed, set.Count, "running");
+            long run = previous?.Id ?? store.CreateRun(info);
+            if (previous is not null)
+            {
+                store.SetStatus(run, "running");
+            }
+            Console.Error.WriteLine($"attack: run {run} in {a.Store}: {attack.Name} ({attack.Norm}; {attack.Parameters}; preset {preset}) " +
+                $"crafted on {craft.Name}, evaluated on {string.Join(", ", evals.Keys)}; {set.Count} images of {set.Source}, seed {seed}");
+            var progress = new ProgressReporter("attack", set.Count);
+            var job = new AttackJob(attack, craft, evals, set, [.. Enumerable.Range(0, set.Count)], a.Batch, seed);
+            try
+            {
+                AttackRunner.Run(job, store, run, p => progress.Report(p.Done,
+                    $"adversarial accuracy {p.AdversarialAccuracy * 100:F1} %, {p.QueriesPerSecond:F0} queries/s"), cancel);
+            }
+            catch (OperationCanceledException)
+            {
+                store.SetStatus(run, "stopped");
+                Console.Error.WriteLine($"attack: stopped; continue with --store {a.Store} --resume {run}");
+                throw;
+            }
+            store.SetStatus(run, "done");
+            IReadOnlyList<AttackImageResult> results = store.Results(run);
+            IReadOnlyList<PrecisionSummary> summaries = AttackSummary.Of(results);
+            progress.Finish(string.Join(", ", summaries.Select(s => $"{s.Precision} {s.AdversarialAccuracy * 100:F1} %")));
+            var outcome = new AttackOutcome(run, store.GetRun(run), preset, summaries,
+                results.Count == 0 ? 0 : results.Average(r => r.Queries), results.Count == 0 ? 0 : results.Average(r => r.GradientQueries),
+                progress.Elapsed.TotalSeconds, a.Store, a.Out);
+            if (a.Out is string dir)
+            {
+                WriteOutputs(dir, outcome, results, set, craft);
+            }
+            return outcome;
+        }
+        finally
+        {
+            foreach (AttackTarget t in owned)
+            {
+                t.Dispose();
+            }
+        }
+    }
+
+    private static AttackTarget TransferTarget(string item, QnnModel m, ImageSet? calib, CancellationToken cancel)
+    {
+        if (item is "int8" or "int16")
+        {
+            return TargetFactory.Create(item, m, calib);
+        }
+        if (!File.Exists(item))
+        {
+            throw new ArgumentException($"--transfer-to {item}: neither int8, int16 nor a model file");
+        }
+        QnnModel other = ModelFiles.Load(CommonOptions.ResolveModel(item, cancel), m.Preprocessing);
+        return other.Precision == Precision.Float ? new TorchTarget(other) : new IntegerTarget(other);
+    }
+
+    /// <summary>Applies --preset (or the one the data spec implies); returns its name for the report.</summary>
+    private static string ApplyPreset(Attack attack, string? preset, string data)
+    {
+        string? name = preset?.ToLowerInvariant() ?? ImpliedPreset(data);
+        if (name is null or "none")
+        {
+            return "none (ART defaults)";
+        }
+        if (preset is null && !attack.Presets.ContainsKey(name))
+        {
+            return "none (ART defaults)";
+        }
+        attack.ApplyPreset(name);
+        return name;
+    }
+
+    private static string? ImpliedPreset(string data)
+    {
+        string d = data.ToLowerInvariant();
+        return d.StartsWith("cifar10:", StringComparison.Ordinal) ? "cifar10"
+            : d.StartsWith("coffee:", StringComparison.Ordinal) ? "coffee"
+            : d.Contains("vww", StringComparison.Ordinal) ? "vww"
+            : null;
+    }
+
+    private static void WriteOutputs(string dir, AttackOutcome o, IReadOnlyList<AttackImageResult> results, ImageSet set, AttackTarget craft)
+    {
+        Directory.CreateDirectory(dir);
+        int size = craft.ImageSize;
+        var x = new float[results.Count * size];
+        var y = new long[results.Count];
+        for (int i = 0; i < results.Count; i++)
+        {
+            results[i].Adversarial.CopyTo(x.AsSpan(i * size, size));
+            y[i] = results[i].Label;
+        }
+        NpyWriter.Write(Path.Combine(dir, "x_adv.npy"), x, results.Count, craft.Height, craft.Width, craft.Channels);
+        NpyWriter.Write(Path.Combine(dir, "y.npy"), y, results.Count);
+        File.WriteAllText(Path.Combine(dir, "summary.md"), SummaryMarkdown(o));
+        File.WriteAllText(Path.Combine(dir, "summary.json"), System.Text.Json.JsonSerializer.Serialize(o.ToJson()) + "\n");
+        var csv = new StringBuilder("index,label");
+        string[] precisions = [.. o.Summaries.Select(s => s.Precision)];
+        foreach (string p in precisions)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $",{p}_clean,{p}_adversarial,{p}_l0,{p}_l1,{p}_l2,{p}_linf");
+        }
+        csv.Append(",queries,gradient_queries\n");
+        foreach (AttackImageResult r in results)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"{r.Index},{r.Label}");
+            foreach (string p in precisions)
+            {
+                EvalOutcome e = r.Evals[p];
+                csv.Append(CultureInfo.InvariantCulture, $",{e.CleanLabel},{e.AdversarialLabel},{e.Distortion.L0:G6},{e.Distortion.L1:G6},{e.Distortion.L2:G6},{e.Distortion.Linf:G6}");
+            }
+            csv.Append(CultureInfo.InvariantCulture, $",{r.Queries:G6},{r.GradientQueries:G6}\n");
+        }
+        File.WriteAllText(Path.Combine(dir, "results.csv"), csv.ToString());
+        Console.Error.WriteLine($"attack: wrote x_adv.npy, y.npy ({set.Source}, first {results.Count}), summary.md, summary.json, results.csv to {dir}");
+    }
+
+    /// <summary>The run's table: one row per precision, N, seed and images named above it.</summary>
+    public static string SummaryMarkdown(AttackOutcome o)
+    {
+        var sb = new StringBuilder();
+        int n = o.Summaries.Count == 0 ? 0 : o.Summaries[0].N;
+        sb.Append(CultureInfo.InvariantCulture, $"{o.Info.Attack} ({o.Info.Parameters}; preset {o.Preset}), crafted on {o.Info.CraftTarget}; ");
+        sb.Append(CultureInfo.InvariantCulture, $"N = {n} (first {n} images of {o.Info.Data}), seed {o.Info.Seed}, run {o.Run}\n\n");
+        sb.Append("| precision | clean acc. | adv. acc. | success | L0 | L1 | L2 | Linf | L2 (succ.) | Linf (succ.) |\n");
+        sb.Append("|---|---|---|---|---|---|---|---|---|---|\n");
+        foreach (PrecisionSummary s in o.Summaries)
+        {
+            sb.Append(CultureInfo.InvariantCulture,
+                $"| {s.Precision} | {s.CleanAccuracy * 100:F1} % | {s.AdversarialAccuracy * 100:F1} % | {s.SuccessRate * 100:F1} % | {s.MeanAll.L0:F0} | {s.MeanAll.L1:F3} | {s.MeanAll.L2:F4} | {s.MeanAll.Linf:F4} | {s.MeanSuccessful.L2:F4} | {s.MeanSuccessful.Linf:F4} |\n");
+        }
+        sb.Append(CultureInfo.InvariantCulture, $"\nqueries per image {o.Queries:F0} (gradients {o.GradientQueries:F0}), {o.Seconds:F1} s\n");
+        return sb.ToString();
+    }
+}
