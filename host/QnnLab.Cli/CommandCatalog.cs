@@ -11,6 +11,7 @@ public static class CommandCatalog
         yield return EvalCommand.Create();
         yield return QuantizeCommand.Create();
         yield return AttackCommand.Create();
+        yield return ExperimentCommand.Create();
         yield return ExportCommand.Create();
         yield return FirmwareCommand.Create();
         yield return BoardCommand.Create();

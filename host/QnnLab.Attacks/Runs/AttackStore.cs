@@ -83,6 +83,22 @@ public sealed class AttackStore : IDisposable
         return new AttackRunInfo(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetInt32(7), r.GetInt32(8), r.GetString(9));
     }
 
+    /// <summary>Every run of the store, oldest first.</summary>
+    public IReadOnlyList<AttackRunInfo> Runs()
+    {
+        using SqliteCommand c = _conn.CreateCommand();
+        c.CommandText = "SELECT id FROM attack_runs ORDER BY id";
+        var ids = new List<long>();
+        using (SqliteDataReader r = c.ExecuteReader())
+        {
+            while (r.Read())
+            {
+                ids.Add(r.GetInt64(0));
+            }
+        }
+        return [.. ids.Select(GetRun)];
+    }
+
     public void SetStatus(long run, string status)
     {
         using SqliteCommand c = _conn.CreateCommand();

@@ -69,7 +69,7 @@ public static class AttackCommand
     }
 
     public sealed record AttackArgs(string Attack, string Model, string Data, string? Target, string? TransferTo, string? Calibration, string? Preset,
-        string[] Set, int? Limit, int Seed, int Batch, string? Out, string Store, long? Resume, string? Pixels);
+        string[] Set, int? Limit, int Seed, int Batch, string? Out, string Store, long? Resume, string? Pixels, bool ReuseMatching = false);
 
     public sealed record AttackOutcome(long Run, AttackRunInfo Info, string Preset, IReadOnlyList<PrecisionSummary> Summaries, double Queries,
         double GradientQueries, double Seconds, string Store, string? Out)
@@ -193,8 +193,10 @@ public static class AttackCommand
 
             var info = new AttackRunInfo(0, attack.Name, attack.Parameters.ToString(), craft.Name, modelPath, a.Data,
                 string.Join(',', [craft.Name, .. transferItems]), seed, set.Count, "running");
-            long run = previous?.Id ?? store.CreateRun(info);
-            if (previous is not null)
+            // An experiment continues the run of the same configuration if the store has one (finished or not).
+            AttackRunInfo? same = previous ?? (a.ReuseMatching ? store.Runs().FirstOrDefault(r => r with { Id = 0, Status = "" } == info with { Status = "" }) : null);
+            long run = same?.Id ?? store.CreateRun(info);
+            if (same is not null)
             {
                 store.SetStatus(run, "running");
             }

@@ -1,0 +1,90 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using QnnLab.Attacks.Runs;
+
+namespace QnnLab.Cli;
+
+/// <summary>
+/// `qnnlab experiment`: a whole paper table from a config in experiments/: one attack run per row (each continued
+/// from the store if it ran before), written as Markdown with the paper's figure beside ours and the difference.
+/// </summary>
+public static class ExperimentCommand
+{
+    public static Command Create()
+    {
+        Option<string> config = new("--config", "-c") { Description = "Experiment config (JSON), e.g. experiments/table6-cifar10-whitebox.json", Required = true };
+        Option<string> outDir = new("--out", "-o") { Description = "Folder for the table, the store and each run's examples", DefaultValueFactory = _ => "qnnlab-out/experiments" };
+        Option<string?> store = new("--store") { Description = "SQLite store of attack runs (default: OUT/attacks.sqlite)" };
+        Option<int?> limit = new("--limit", "-n") { Description = "Override the config's number of images (a quick look; the table then says so)" };
+        var cmd = new Command("experiment", "Run a paper table from a config: every row an attack run, continued where the store has it")
+        {
+            config, outDir, store, limit,
+        };
+        cmd.SetAction((parse, cancel) =>
+        {
+            string text = File.ReadAllText(parse.GetValue(config)!);
+            string dataRoot = Environment.GetEnvironmentVariable("QNN_DATA") is { Length: > 0 } d ? d : Path.Combine("..", "shared", "data");
+            using JsonDocument doc = JsonDocument.Parse(text.Replace("${QNN_DATA}", Path.GetFullPath(dataRoot).Replace("\\", "/", StringComparison.Ordinal), StringComparison.Ordinal));
+            JsonElement c = doc.RootElement;
+            string outPath = parse.GetValue(outDir)!;
+            string storePath = parse.GetValue(store) ?? Path.Combine(outPath, "attacks.sqlite");
+            int n = parse.GetValue(limit) ?? c.GetProperty("limit").GetInt32();
+            string name = Path.GetFileNameWithoutExtension(parse.GetValue(config)!);
+            var rows = new List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)>();
+            foreach (JsonElement run in c.GetProperty("runs").EnumerateArray())
+            {
+                string attack = run.GetProperty("attack").GetString()!;
+                Console.Error.WriteLine($"experiment {name}: {attack} ({rows.Count + 1} of {c.GetProperty("runs").GetArrayLength()})");
+                var a = new AttackCommand.AttackArgs(attack, c.GetProperty("model").GetString()!, c.GetProperty("data").GetString()!, null,
+                    string.Join(',', c.GetProperty("transfer_to").EnumerateArray().Select(e => e.GetString())), null,
+                    c.TryGetProperty("preset", out JsonElement p) ? p.GetString() : null, [], n, c.GetProperty("seed").GetInt32(), 32,
+                    Path.Combine(outPath, name, attack), storePath, null, null, ReuseMatching: true);
+                rows.Add((run, AttackCommand.Run(a, cancel)));
+            }
+            string md = Table(c, rows, n);
+            Directory.CreateDirectory(outPath);
+            string file = Path.Combine(outPath, name + ".md");
+            File.WriteAllText(file, md);
+            Console.Error.WriteLine($"experiment {name}: wrote {file}");
+            Console.WriteLine(md);
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+
+    private static string Table(JsonElement c, List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> rows, int n)
+    {
+        var sb = new StringBuilder();
+        AttackRunInfo first = rows[0].Outcome.Info;
+        sb.Append(CultureInfo.InvariantCulture, $"### {c.GetProperty("title").GetString()}\n\n");
+        sb.Append(CultureInfo.InvariantCulture, $"N = {n} (the first {n} images of {first.Data}), seed {first.Seed}; model {Path.GetFileName(first.Model)}. ");
+        sb.Append(CultureInfo.InvariantCulture, $"{c.GetProperty("paper_note").GetString()}. Ours: adversarial accuracy (%) on each precision; distortions are the means over all images of the float-crafted examples (inputs in [0, 1], L0 counts changed values of H x W x C).\n\n");
+        sb.Append("| attack | parameters | precision | ours | paper | ours - paper |\n|---|---|---|---:|---:|---:|\n");
+        foreach ((JsonElement run, AttackCommand.AttackOutcome o) in rows)
+        {
+            string label = run.TryGetProperty("label", out JsonElement l) ? l.GetString()! : o.Info.Attack;
+            JsonElement paper = run.GetProperty("paper");
+            foreach (PrecisionSummary s in o.Summaries)
+            {
+                string key = s.Precision.StartsWith("int16", StringComparison.Ordinal) ? "int16" : s.Precision.StartsWith("int8", StringComparison.Ordinal) ? "int8" : "float";
+                double ours = s.AdversarialAccuracy * 100;
+                double theirs = paper.GetProperty(key).GetDouble();
+                sb.Append(CultureInfo.InvariantCulture,
+                    $"| {label} | {(s.Precision == o.Summaries[0].Precision ? o.Info.Parameters : "")} | {s.Precision} | {ours:F1} | {theirs:F1} | {ours - theirs:+0.0;-0.0;0.0} |\n");
+            }
+        }
+        sb.Append("\n| attack | L0 ours / paper | L1 ours / paper | L2 ours / paper | Linf ours / paper | queries / image |\n|---|---:|---:|---:|---:|---:|\n");
+        foreach ((JsonElement run, AttackCommand.AttackOutcome o) in rows)
+        {
+            string label = run.TryGetProperty("label", out JsonElement l) ? l.GetString()! : o.Info.Attack;
+            JsonElement paper = run.GetProperty("paper");
+            PrecisionSummary f = o.Summaries[0];
+            sb.Append(CultureInfo.InvariantCulture,
+                $"| {label} | {f.MeanAll.L0:F1} / {paper.GetProperty("l0").GetDouble():F2} | {f.MeanAll.L1:F2} / {paper.GetProperty("l1").GetDouble():F2} | " +
+                $"{f.MeanAll.L2:F3} / {paper.GetProperty("l2").GetDouble():F2} | {f.MeanAll.Linf:F4} / {paper.GetProperty("linf").GetDouble():F2} | {o.Queries:F0} |\n");
+        }
+        return sb.ToString();
+    }
+}
