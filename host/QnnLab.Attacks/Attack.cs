@@ -49,11 +49,9 @@ public abstract class Attack
     /// </summary>
     public float[] Generate(AttackTarget target, ReadOnlySpan<float> x, int[] y, int n, int seed)
     {
-        if (!target.Has(Needs))
+        if (WhyCannotAttack(target) is string why)
         {
-            TargetCapabilities missing = Needs & ~target.Capabilities;
-            throw new InvalidOperationException(
-                $"attack '{Name}' needs {missing.ToString().ToLowerInvariant()} that target '{Target(target)}' cannot give (it offers {target.Capabilities.ToString().ToLowerInvariant()})");
+            throw new InvalidOperationException(why);
         }
         if (x.Length != n * target.ImageSize || y.Length != n)
         {
@@ -68,10 +66,22 @@ public abstract class Attack
         return adv;
     }
 
+    /// <summary>
+    /// Null when <paramref name="target"/> answers everything this attack needs; otherwise the one error naming the
+    /// attack, the target and the missing capability (the CLI checks it before loading data).
+    /// </summary>
+    public string? WhyCannotAttack(AttackTarget target)
+    {
+        if (target.Has(Needs))
+        {
+            return null;
+        }
+        TargetCapabilities missing = Needs & ~target.Capabilities;
+        return $"attack '{Name}' needs {missing.ToString().ToLowerInvariant()} that target '{target.Name}' cannot give (it offers {target.Capabilities.ToString().ToLowerInvariant()})";
+    }
+
     /// <summary>The algorithm; may use <paramref name="x"/> as scratch (it is the caller's copy).</summary>
     protected abstract float[] Run(AttackTarget target, float[] x, int[] y, int n, int seed);
-
-    private static string Target(AttackTarget t) => t.Name;
 }
 
 /// <summary>Marks an attack parameter with its ART name and meaning.</summary>

@@ -70,34 +70,37 @@ public sealed class AttackStore : IDisposable
         return (long)c.ExecuteScalar()!;
     }
 
+    private const string RunColumns = "SELECT id, attack, parameters, craft_target, model, data, evals, seed, total, status FROM attack_runs";
+
     public AttackRunInfo GetRun(long id)
     {
         using SqliteCommand c = _conn.CreateCommand();
-        c.CommandText = "SELECT id, attack, parameters, craft_target, model, data, evals, seed, total, status FROM attack_runs WHERE id = $id";
+        c.CommandText = RunColumns + " WHERE id = $id";
         c.Parameters.AddWithValue("$id", id);
         using SqliteDataReader r = c.ExecuteReader();
         if (!r.Read())
         {
             throw new ArgumentException($"no attack run {id} in this store");
         }
-        return new AttackRunInfo(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetInt32(7), r.GetInt32(8), r.GetString(9));
+        return ReadRun(r);
     }
 
     /// <summary>Every run of the store, oldest first.</summary>
     public IReadOnlyList<AttackRunInfo> Runs()
     {
         using SqliteCommand c = _conn.CreateCommand();
-        c.CommandText = "SELECT id FROM attack_runs ORDER BY id";
-        var ids = new List<long>();
-        using (SqliteDataReader r = c.ExecuteReader())
+        c.CommandText = RunColumns + " ORDER BY id";
+        var runs = new List<AttackRunInfo>();
+        using SqliteDataReader r = c.ExecuteReader();
+        while (r.Read())
         {
-            while (r.Read())
-            {
-                ids.Add(r.GetInt64(0));
-            }
+            runs.Add(ReadRun(r));
         }
-        return [.. ids.Select(GetRun)];
+        return runs;
     }
+
+    private static AttackRunInfo ReadRun(SqliteDataReader r) =>
+        new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetInt32(7), r.GetInt32(8), r.GetString(9));
 
     public void SetStatus(long run, string status)
     {

@@ -161,11 +161,10 @@ public static class AttackCommand
         {
             AttackTarget craft = TargetFactory.Create(craftName, m, calib);
             owned.Add(craft);
-            if (!craft.Has(attack.Needs))
+            if (attack.WhyCannotAttack(craft) is string why)
             {
                 // Before loading anything else: the same error Generate would give, at once.
-                throw new ArgumentException($"attack '{attack.Name}' needs {(attack.Needs & ~craft.Capabilities).ToString().ToLowerInvariant()} " +
-                    $"that target '{craft.Name}' cannot give (it offers {craft.Capabilities.ToString().ToLowerInvariant()})");
+                throw new ArgumentException(why);
             }
             var evals = new Dictionary<string, AttackTarget> { [craft.Name] = craft };
             // Stored as the craft target's name, then the --transfer-to items as given (a resume rebuilds the same targets).

@@ -22,13 +22,7 @@ public sealed class AttackCliTests
     public static void MakeTemp(TestContext _) => _tmp = TestData.TempDir();
 
     [ClassCleanup]
-    public static void RemoveTemp()
-    {
-        if (Directory.Exists(_tmp))
-        {
-            Directory.Delete(_tmp, recursive: true);
-        }
-    }
+    public static void RemoveTemp() => TestData.RemoveTempDir(_tmp);
 
     private static string Cifar => "cifar10:" + Paths.Require("cifar10");
 

@@ -15,13 +15,7 @@ public sealed class ErrorReportingTests
     public static void MakeTemp(TestContext _) => _tmp = TestData.TempDir();
 
     [ClassCleanup]
-    public static void RemoveTemp()
-    {
-        if (Directory.Exists(_tmp))
-        {
-            Directory.Delete(_tmp, recursive: true);
-        }
-    }
+    public static void RemoveTemp() => TestData.RemoveTempDir(_tmp);
 
     private static string FreshDir() => Directory.CreateDirectory(Path.Combine(_tmp, Guid.NewGuid().ToString("N")[..8])).FullName;
 

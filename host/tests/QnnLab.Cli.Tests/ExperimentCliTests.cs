@@ -12,7 +12,8 @@ public sealed class ExperimentCliTests
     {
         Paths.Require(Paths.CifarFloatH5);
         string config = Path.Combine(TestData.RepoRoot, "experiments", "table6-cifar10-whitebox.json");
-        string outDir = Path.Combine(TestData.TempDir(), "experiment");
+        string scratch = TestData.TempDir();
+        string outDir = Path.Combine(scratch, "experiment");
         try
         {
             CliRun r = await CliHarness.RunAsync("experiment", "--config", config, "--limit", "4", "--out", outDir);
@@ -34,7 +35,8 @@ public sealed class ExperimentCliTests
         }
         finally
         {
-            Directory.Delete(outDir, recursive: true);
+            // Never masks the failure above: the folder may not exist when the command failed early.
+            TestData.RemoveTempDir(scratch);
         }
     }
 }

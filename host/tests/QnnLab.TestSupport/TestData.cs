@@ -38,6 +38,15 @@ public static class TestData
         return d;
     }
 
+    /// <summary>Removes a folder made by <see cref="TempDir"/> with all it holds (nothing if it is gone already).</summary>
+    public static void RemoveTempDir(string dir)
+    {
+        if (dir.Length > 0 && Directory.Exists(dir))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static string FindRepoRoot()
     {
         string? d = AppContext.BaseDirectory;
