@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using QnnLab.Engine.Kernels;
 using QnnLab.Model;
@@ -15,6 +16,7 @@ public sealed unsafe class IntegerEngine : IDisposable
     private readonly byte* _arenaPtr;
     private readonly FastKernels? _fast;
     private GCHandle _arenaHandle;
+    private long[]? _opTicks;
 
     public IntegerEngine(IntegerModel model, int maxBatch = 64, KernelPath path = KernelPath.Auto)
     {
@@ -131,11 +133,38 @@ public sealed unsafe class IntegerEngine : IDisposable
         {
             int tile = Math.Min(MaxBatch, batch - start);
             inputs.Slice(start * inBytes, tile * inBytes).CopyTo(new Span<byte>(_arenaPtr + (Model.Input.OffsetPerImage * tile), tile * inBytes));
-            foreach (CompiledOp op in Model.Ops)
+            if (_opTicks is null)
             {
-                Execute(op, tile);
+                foreach (CompiledOp op in Model.Ops)
+                {
+                    Execute(op, tile);
+                }
+            }
+            else
+            {
+                RunTimed(tile, _opTicks);
             }
             new ReadOnlySpan<byte>(_arenaPtr + (Model.Output.OffsetPerImage * tile), tile * outBytes).CopyTo(outputs.Slice(start * outBytes, tile * outBytes));
+        }
+    }
+
+    /// <summary>
+    /// From now on, every run adds each operator's wall time to a per-operator total (`bench engine --profile`);
+    /// off by default, the timed loop is a separate one so the plain run pays nothing.
+    /// </summary>
+    public void StartProfile() => _opTicks = new long[Model.Ops.Count];
+
+    /// <summary>Seconds spent in each operator (in the model's order) since <see cref="StartProfile"/>.</summary>
+    public IReadOnlyList<(CompiledOp Op, double Seconds)> Profile()
+        => _opTicks is null ? [] : [.. Model.Ops.Select((op, i) => (op, _opTicks[i] / (double)Stopwatch.Frequency))];
+
+    private void RunTimed(int tile, long[] ticks)
+    {
+        for (int i = 0; i < Model.Ops.Count; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            Execute(Model.Ops[i], tile);
+            ticks[i] += Stopwatch.GetTimestamp() - t0;
         }
     }
 

@@ -30,10 +30,11 @@ public static class BenchCommand
             DefaultValueFactory = _ => "auto",
         };
         Option<int> threads = new("--threads") { Description = "Engine threads (one engine each); TorchSharp gets as many", DefaultValueFactory = _ => 1 };
+        Option<bool> profile = new("--profile") { Description = "Also print each operator's time per image and share, per path and batch" };
         Option<bool> json = CommonOptions.Json();
         var cmd = new Command("engine", "Integer engine images/s per kernel path vs TorchSharp float32 on the same model, same run")
         {
-            model, seconds, batches, noTorch, paths, threads, json,
+            model, seconds, batches, noTorch, paths, threads, profile, json,
         };
         cmd.SetAction(parse =>
         {
@@ -56,6 +57,7 @@ public static class BenchCommand
                 throw new ModelException($"{path}: is a float model; benchmark an int8/int16 model (qnnlab quantize makes one)");
             }
             var rows = new List<Dictionary<string, object?>>();
+            var profiles = new List<EngineBenchmark.Result>();
             Console.WriteLine($"model {Path.GetFileName(path)} ({ModelFiles.Name(m.Precision)}), {secs:F0} s per figure, {nThreads} thread(s)");
             Console.WriteLine($"cpu {CpuInfo.ModelName}; kernel paths here: {CpuInfo.KernelPaths}");
             Console.WriteLine("| batch | path | integer engine img/s | TorchSharp float32 img/s | ratio | operators on | peak working set |");
@@ -65,7 +67,11 @@ public static class BenchCommand
                 FloatBenchmarkResult? f = parse.GetValue(noTorch) ? null : FloatEngineBenchmark.Run(m, b, secs, threads: nThreads);
                 foreach (KernelPath kp in kernelPaths)
                 {
-                    EngineBenchmark.Result r = EngineBenchmark.Run(m, b, secs, kp, nThreads);
+                    EngineBenchmark.Result r = EngineBenchmark.Run(m, b, secs, kp, nThreads, parse.GetValue(profile));
+                    if (r.Profile is not null)
+                    {
+                        profiles.Add(r);
+                    }
                     double? ratio = f is null ? null : r.ImagesPerSecond / f.ImagesPerSecond;
                     string ops = string.Join(", ", r.OperatorPaths.Select(kv => $"{kv.Key} {kv.Value}"));
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -79,8 +85,13 @@ public static class BenchCommand
                         ["torch_float32_images_per_s"] = f?.ImagesPerSecond,
                         ["ratio"] = ratio,
                         ["peak_working_set_bytes"] = r.PeakWorkingSetBytes,
+                        ["profile"] = r.Profile,
                     });
                 }
+            }
+            foreach (EngineBenchmark.Result r in profiles)
+            {
+                PrintProfile(r);
             }
             if (parse.GetValue(json))
             {
@@ -97,6 +108,19 @@ public static class BenchCommand
             return 0;
         });
         return cmd;
+    }
+
+    private static void PrintProfile(EngineBenchmark.Result r)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"profile: batch {r.Batch}, path {r.Path} (operator wall time; the timer adds about 50 ns per operator)");
+        Console.WriteLine("| # | operator | shape | path | us / image | share |");
+        Console.WriteLine("|---:|---|---|---|---:|---:|");
+        foreach (EngineBenchmark.OperatorTime t in r.Profile!)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {t.Index} | {t.Kind} | {t.Shape} | {t.Path} | {t.SecondsPerImage * 1e6:F1} | {t.Share * 100:F1} % |"));
+        }
     }
 
     /// <summary>"all" is every path this CPU runs, fastest-capable last; a path this CPU lacks is refused by name.</summary>

@@ -438,7 +438,7 @@ internal sealed unsafe partial class FastKernels
                 OcBlocks = (oc + OcTile - 1) / OcTile,
                 Requant = q,
             };
-            g.Packed = PackPairs(weights, k, oc, g.K2, g.OcBlocks);
+            g.Packed = PackPairs(weights, 1, k, oc, g.OcBlocks);
             return g;
         }
 

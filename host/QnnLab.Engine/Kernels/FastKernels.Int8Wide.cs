@@ -6,8 +6,8 @@ using System.Runtime.Intrinsics.X86;
 namespace QnnLab.Engine.Kernels;
 
 /// <summary>
-/// The int8 convolution / fully connected GEMM for CPUs without AVX-VNNI: activations enter im2col as
-/// int16 x + inputOffset (= x - zero point, in [-255, 255]; out-of-image taps are 0, as the reference skips
+/// The int8 convolution / fully connected GEMM for CPUs without AVX-VNNI: activations enter the padded image of the
+/// implicit im2col (FastKernels.Layout.cs) as int16 x + inputOffset (= x - zero point, in [-255, 255]; out-of-image taps are 0, as the reference skips
 /// them) and weights are widened to int16, so pairs of products are summed into int32 lanes by VPMADDWD
 /// (AVX2 on 256 bits, AVX-512BW on 512 bits) or by portable <see cref="Vector128"/> code (any SIMD CPU,
 /// arm64 included).
@@ -56,6 +56,10 @@ internal sealed unsafe partial class FastKernels
             }
         }
         _colWide = (short*)NativeMemory.AlignedAlloc((nuint)(ChunkRows * maxK2) * sizeof(short), 64);
+        foreach (PackedGemmWide g in _packedWide.Values)
+        {
+            ReservePad(g.Layout);
+        }
     }
 
     private void DisposeWide()
@@ -73,12 +77,11 @@ internal sealed unsafe partial class FastKernels
         {
             return false;
         }
-        int totalRows = p.Output.Height * p.Output.Width * batch;
-        for (int r0 = 0; r0 < totalRows; r0 += ChunkRows)
+        GemmLayout l = g.Layout;
+        for (int b = 0; b < batch; b++)
         {
-            int rows = Math.Min(ChunkRows, totalRows - r0);
-            Im2ColWide(p, input, r0, rows, g.K2);
-            GemmWide(g, _colWide, rows, output + ((long)r0 * g.OutChannels));
+            PadWidenImage(p, l, input, b, (short*)_pad);
+            GemmWide(g, (int*)_pad, l.RowBase, l.Rows, output + ((long)b * l.Rows * g.OutChannels));
         }
         return true;
     }
@@ -101,7 +104,7 @@ internal sealed unsafe partial class FastKernels
                 CopyWiden(input + ((long)(r0 + r) * k), dst, k, offset);
                 new Span<short>(dst + k, g.K2 - k).Clear();
             }
-            GemmWide(g, _colWide, rows, output + ((long)r0 * g.OutChannels));
+            GemmWide(g, (int*)_colWide, g.Layout.RowBase, rows, output + ((long)r0 * g.OutChannels));
         }
         return true;
     }
@@ -124,83 +127,39 @@ internal sealed unsafe partial class FastKernels
         }
     }
 
-    private void Im2ColWide(ConvPlan p, sbyte* input, int r0, int rows, int k2)
-    {
-        int inH = p.Input.Height, inW = p.Input.Width, inC = p.Input.Channels;
-        int outW = p.Output.Width;
-        int rowsPerImage = p.Output.Height * outW;
-        int k = p.KernelH * p.KernelW * inC;
-        short offset = (short)p.InputOffset;
-        for (int r = 0; r < rows; r++)
-        {
-            int row = r0 + r;
-            int b = row / rowsPerImage;
-            int pix = row - (b * rowsPerImage);
-            int oy = pix / outW, ox = pix - (oy * outW);
-            int inY0 = (oy * p.StrideH) - p.PadTop;
-            int inX0 = (ox * p.StrideW) - p.PadLeft;
-            short* dst = _colWide + ((long)r * k2);
-            sbyte* imageBase = input + ((long)b * inH * inW * inC);
-            for (int fy = 0; fy < p.KernelH; fy++)
-            {
-                int iy = inY0 + (p.DilationH * fy);
-                bool rowInside = iy >= 0 && iy < inH;
-                if (rowInside && p.DilationW == 1 && inX0 >= 0 && inX0 + p.KernelW <= inW)
-                {
-                    // The kernel row's taps are adjacent pixels: one copy of KW * C values.
-                    CopyWiden(imageBase + ((((long)iy * inW) + inX0) * inC), dst, p.KernelW * inC, offset);
-                    dst += p.KernelW * inC;
-                    continue;
-                }
-                for (int fx = 0; fx < p.KernelW; fx++)
-                {
-                    int ix = inX0 + (p.DilationW * fx);
-                    if (rowInside && ix >= 0 && ix < inW)
-                    {
-                        CopyWiden(imageBase + ((((long)iy * inW) + ix) * inC), dst, inC, offset);
-                    }
-                    else
-                    {
-                        new Span<short>(dst, inC).Clear();
-                    }
-                    dst += inC;
-                }
-            }
-            new Span<short>(dst, k2 - k).Clear();
-        }
-    }
-
-    private static void GemmWide(PackedGemmWide g, short* a, int rows, sbyte* output)
+    /// <summary>Row r's k pair gi is image[rowBase[r] + GroupOffset[gi]] (the implicit im2col).</summary>
+    private static void GemmWide(PackedGemmWide g, int* image, int* rowBase, int rows, sbyte* output)
     {
         switch (g.Loop)
         {
             case WideLoop.Avx512:
-                GemmWide512(g, a, rows, output);
+                GemmWide512(g, image, rowBase, rows, output);
                 break;
             case WideLoop.Avx2:
-                GemmWide256<Avx2Pairs>(g, a, rows, output);
+                GemmWide256<Avx2Pairs>(g, image, rowBase, rows, output);
                 break;
             default:
-                GemmWidePortable(g, a, rows, output);
+                GemmWidePortable(g, image, rowBase, rows, output);
                 break;
         }
     }
 
     /// <summary>4 rows x 16 channels per register tile, two 256-bit weight vectors per pair.</summary>
-    private static void GemmWide256<TDot>(PackedGemmWide g, short* a, int rows, sbyte* output)
+    private static void GemmWide256<TDot>(PackedGemmWide g, int* image, int* rowBase, int rows, sbyte* output)
         where TDot : struct, IPairDot
     {
         int pairs = g.K2 / 2;
         int oc = g.OutChannels;
+        int* go = g.Layout.GroupOffset;
         sbyte* tmp = stackalloc sbyte[OcTile];
         for (int r = 0; r < rows; r += RowTile)
         {
             int valid = Math.Min(RowTile, rows - r);
             // Rows past the end re-read the tile's first row; their results are not stored.
-            int* a0 = (int*)(a + ((long)r * g.K2));
-            int* a1 = valid > 1 ? a0 + pairs : a0;
-            int* a2 = valid > 2 ? a0 + (2 * pairs) : a0;
-            int* a3 = valid > 3 ? a0 + (3 * pairs) : a0;
+            int* a0 = image + rowBase[r];
+            int* a1 = valid > 1 ? image + rowBase[r + 1] : a0;
+            int* a2 = valid > 2 ? image + rowBase[r + 2] : a0;
+            int* a3 = valid > 3 ? image + rowBase[r + 3] : a0;
             for (int ob = 0; ob < g.OcBlocks; ob++)
             {
                 short* w = g.Packed + ((long)ob * pairs * 32);
@@ -210,10 +169,11 @@ internal sealed unsafe partial class FastKernels
                     Vector256<short> w0 = Vector256.Load(w);
                     Vector256<short> w1 = Vector256.Load(w + 16);
                     w += 32;
-                    Vector256<short> x0 = Vector256.Create(a0[gi]).AsInt16();
-                    Vector256<short> x1 = Vector256.Create(a1[gi]).AsInt16();
-                    Vector256<short> x2 = Vector256.Create(a2[gi]).AsInt16();
-                    Vector256<short> x3 = Vector256.Create(a3[gi]).AsInt16();
+                    int off = go[gi];
+                    Vector256<short> x0 = Vector256.Create(a0[off]).AsInt16();
+                    Vector256<short> x1 = Vector256.Create(a1[off]).AsInt16();
+                    Vector256<short> x2 = Vector256.Create(a2[off]).AsInt16();
+                    Vector256<short> x3 = Vector256.Create(a3[off]).AsInt16();
                     c00 = TDot.Dot(c00, x0, w0);
                     c01 = TDot.Dot(c01, x0, w1);
                     c10 = TDot.Dot(c10, x1, w0);
@@ -244,10 +204,11 @@ internal sealed unsafe partial class FastKernels
     }
 
     /// <summary>8 rows x 16 channels per register tile: one 512-bit weight vector and one VPMADDWD per row and pair.</summary>
-    private static void GemmWide512(PackedGemmWide g, short* a, int rows, sbyte* output)
+    private static void GemmWide512(PackedGemmWide g, int* image, int* rowBase, int rows, sbyte* output)
     {
         int pairs = g.K2 / 2;
         int oc = g.OutChannels;
+        int* go = g.Layout.GroupOffset;
         sbyte* tmp = stackalloc sbyte[OcTile];
         int** rowPtr = stackalloc int*[RowTile512];
         Vector512<int>* acc = stackalloc Vector512<int>[RowTile512];
@@ -257,7 +218,7 @@ internal sealed unsafe partial class FastKernels
             for (int i = 0; i < RowTile512; i++)
             {
                 // Rows past the end re-read the tile's first row; their results are not stored.
-                rowPtr[i] = (int*)(a + ((long)(r + (i < valid ? i : 0)) * g.K2));
+                rowPtr[i] = image + rowBase[r + (i < valid ? i : 0)];
             }
             int* a0 = rowPtr[0], a1 = rowPtr[1], a2 = rowPtr[2], a3 = rowPtr[3], a4 = rowPtr[4], a5 = rowPtr[5], a6 = rowPtr[6], a7 = rowPtr[7];
             for (int ob = 0; ob < g.OcBlocks; ob++)
@@ -268,14 +229,15 @@ internal sealed unsafe partial class FastKernels
                 {
                     Vector512<short> wv = Vector512.Load(w);
                     w += 32;
-                    c0 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(a0[gi]).AsInt16(), wv);
-                    c1 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(a1[gi]).AsInt16(), wv);
-                    c2 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(a2[gi]).AsInt16(), wv);
-                    c3 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(a3[gi]).AsInt16(), wv);
-                    c4 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(a4[gi]).AsInt16(), wv);
-                    c5 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(a5[gi]).AsInt16(), wv);
-                    c6 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(a6[gi]).AsInt16(), wv);
-                    c7 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(a7[gi]).AsInt16(), wv);
+                    int off = go[gi];
+                    c0 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(a0[off]).AsInt16(), wv);
+                    c1 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(a1[off]).AsInt16(), wv);
+                    c2 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(a2[off]).AsInt16(), wv);
+                    c3 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(a3[off]).AsInt16(), wv);
+                    c4 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(a4[off]).AsInt16(), wv);
+                    c5 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(a5[off]).AsInt16(), wv);
+                    c6 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(a6[off]).AsInt16(), wv);
+                    c7 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(a7[off]).AsInt16(), wv);
                 }
                 acc[0] = c0;
                 acc[1] = c1;
@@ -299,16 +261,17 @@ internal sealed unsafe partial class FastKernels
     /// Portable <see cref="Vector128"/> loop (2 rows x 16 channels): the int16 products are exact (see the class
     /// comment), and each int32 lane adds its pair's two products, the low one sign-extended from bit 15.
     /// </summary>
-    private static void GemmWidePortable(PackedGemmWide g, short* a, int rows, sbyte* output)
+    private static void GemmWidePortable(PackedGemmWide g, int* image, int* rowBase, int rows, sbyte* output)
     {
         int pairs = g.K2 / 2;
         int oc = g.OutChannels;
+        int* go = g.Layout.GroupOffset;
         int* sums = stackalloc int[OcTile];
         for (int r = 0; r < rows; r += RowTilePortable)
         {
             bool two = r + 1 < rows;
-            int* a0 = (int*)(a + ((long)r * g.K2));
-            int* a1 = two ? a0 + pairs : a0;
+            int* a0 = image + rowBase[r];
+            int* a1 = two ? image + rowBase[r + 1] : a0;
             for (int ob = 0; ob < g.OcBlocks; ob++)
             {
                 short* w = g.Packed + ((long)ob * pairs * 32);
@@ -317,8 +280,9 @@ internal sealed unsafe partial class FastKernels
                 {
                     Vector128<short> w0 = Vector128.Load(w), w1 = Vector128.Load(w + 8), w2 = Vector128.Load(w + 16), w3 = Vector128.Load(w + 24);
                     w += 32;
-                    Vector128<short> x0 = Vector128.Create(a0[gi]).AsInt16();
-                    Vector128<short> x1 = Vector128.Create(a1[gi]).AsInt16();
+                    int off = go[gi];
+                    Vector128<short> x0 = Vector128.Create(a0[off]).AsInt16();
+                    Vector128<short> x1 = Vector128.Create(a1[off]).AsInt16();
                     c00 += PairSums(x0 * w0);
                     c01 += PairSums(x0 * w1);
                     c02 += PairSums(x0 * w2);
@@ -366,31 +330,36 @@ internal sealed unsafe partial class FastKernels
         public WideLoop Loop;
         public short* Packed;
         public required Requant8 Requant;
+        public required GemmLayout Layout;
 
         public static PackedGemmWide? FromConv(ConvPlan p, WideLoop loop)
-            => Create(p.Weights, p.KernelH * p.KernelW * p.Input.Channels, p.Output.Channels, p.BiasInt32, p.Multipliers, p.Shifts,
-                p.OutputOffset, p.ActivationMin, p.ActivationMax, loop);
+            => Create(p.Weights, p.KernelH * p.KernelW, p.Input.Channels, p.Output.Channels, p.BiasInt32, p.Multipliers, p.Shifts,
+                p.OutputOffset, p.ActivationMin, p.ActivationMax, loop, GemmLayout.ForConv(p, 2));
 
         public static PackedGemmWide? FromFullyConnected(FullyConnectedPlan p, WideLoop loop)
-            => Create(p.Weights, p.InputDepth, p.OutputDepth, p.BiasInt32, p.Multipliers, p.Shifts, p.OutputOffset, p.ActivationMin, p.ActivationMax, loop);
+            => Create(p.Weights, 1, p.InputDepth, p.OutputDepth, p.BiasInt32, p.Multipliers, p.Shifts, p.OutputOffset, p.ActivationMin,
+                p.ActivationMax, loop, GemmLayout.ForRows(ChunkRows, (p.InputDepth + 1) / 2));
 
-        private static PackedGemmWide? Create(sbyte[] weights, int k, int oc, int[] bias, int[] mult, int[] shift, int outputOffset, int actMin, int actMax, WideLoop loop)
+        private static PackedGemmWide? Create(sbyte[] weights, int taps, int c, int oc, int[] bias, int[] mult, int[] shift, int outputOffset,
+            int actMin, int actMax, WideLoop loop, GemmLayout layout)
         {
             // The activations already carry the input offset, so the bias is the model's own.
             Requant8? q = Requant8.Create(bias, mult, shift, oc, outputOffset, actMin, actMax);
             if (q is null)
             {
+                layout.Dispose();
                 return null;
             }
             var g = new PackedGemmWide
             {
-                K2 = (k + 1) / 2 * 2,
+                K2 = taps * ((c + 1) / 2 * 2),
                 OutChannels = oc,
                 OcBlocks = (oc + OcTile - 1) / OcTile,
                 Loop = loop,
                 Requant = q,
+                Layout = layout,
             };
-            g.Packed = PackPairs(weights, k, oc, g.K2, g.OcBlocks);
+            g.Packed = PackPairs(weights, taps, c, oc, g.OcBlocks);
             return g;
         }
 
@@ -398,22 +367,32 @@ internal sealed unsafe partial class FastKernels
         {
             NativeMemory.AlignedFree(Packed);
             Requant.Dispose();
+            Layout.Dispose();
         }
     }
 
-    /// <summary>Weights [oc][k] widened to int16 in the pair layout [oc block of 16][k pair][16 oc][2 k], zero-padded.</summary>
-    private static short* PackPairs(sbyte[] weights, int k, int oc, int k2, int ocBlocks)
+    /// <summary>
+    /// Weights [oc][tap][c] widened to int16 in the pair layout [oc block of 16][k pair][16 oc][2 k], each tap's
+    /// channels padded to an even count with zeros (k = tap * padded channels + channel).
+    /// </summary>
+    private static short* PackPairs(sbyte[] weights, int taps, int c, int oc, int ocBlocks)
     {
+        int c2 = (c + 1) / 2 * 2;
+        int k2 = taps * c2;
         int pairs = k2 / 2;
         long total = (long)ocBlocks * OcTile * k2;
         short* packed = (short*)NativeMemory.AlignedAlloc((nuint)total * sizeof(short), 64);
         new Span<short>(packed, checked((int)total)).Clear();
         for (int o = 0; o < oc; o++)
         {
-            for (int kk = 0; kk < k; kk++)
+            for (int t = 0; t < taps; t++)
             {
-                int ob = o / OcTile, lane = o % OcTile, gi = kk / 2, j = kk % 2;
-                packed[((((long)ob * pairs) + gi) * OcTile * 2) + (lane * 2) + j] = weights[((long)o * k) + kk];
+                for (int ch = 0; ch < c; ch++)
+                {
+                    int kk = (t * c2) + ch;
+                    int ob = o / OcTile, lane = o % OcTile, gi = kk / 2, j = kk % 2;
+                    packed[((((long)ob * pairs) + gi) * OcTile * 2) + (lane * 2) + j] = weights[((((long)o * taps) + t) * c) + ch];
+                }
             }
         }
         return packed;

@@ -8,7 +8,7 @@ namespace QnnLab.Engine.Kernels;
 
 /// <summary>
 /// Vectorised kernels, chosen once per engine from the CPU's (or a forced) <see cref="KernelIsa"/>. This file:
-/// int8 convolution and fully connected as im2col + an int8 GEMM with 32-bit accumulation on AVX-VNNI (the
+/// int8 convolution and fully connected as an implicit im2col (FastKernels.Layout.cs) + an int8 GEMM with 32-bit accumulation on AVX-VNNI (the
 /// widened AVX2 / AVX-512BW / portable GEMMs are in FastKernels.Int8Wide.cs), and ADD (int8 and int16). Bit-exact with
 /// <see cref="ReferenceKernels"/>: VPDPBUSD multiplies unsigned by signed bytes, so activations enter as
 /// x + 128 and the constant (128 - inputOffset) * sum(w) is folded into the bias
@@ -28,6 +28,10 @@ internal sealed unsafe partial class FastKernels : IDisposable
     private readonly Dictionary<CompiledOp, PackedGemm> _packed = new(ReferenceEqualityComparer.Instance);
     private readonly byte* _col;
     private readonly int _colBytes;
+
+    /// <summary>One padded input image of the largest convolution (either GEMM's layout).</summary>
+    private byte* _pad;
+    private long _padBytes;
 
     private readonly KernelIsa _isa;
 
@@ -55,6 +59,10 @@ internal sealed unsafe partial class FastKernels : IDisposable
         }
         _colBytes = ChunkRows * maxK4;
         _col = (byte*)NativeMemory.AlignedAlloc((nuint)_colBytes, 64);
+        foreach (PackedGemm g in _packed.Values)
+        {
+            ReservePad(g.Layout);
+        }
         if (!isa.AvxVnni)
         {
             PrepareWide(model.Ops, isa.Avx512 ? WideLoop.Avx512 : isa.Avx2 ? WideLoop.Avx2 : WideLoop.Portable);
@@ -66,9 +74,22 @@ internal sealed unsafe partial class FastKernels : IDisposable
         }
     }
 
+    /// <summary>Grows the padded-image buffer to hold one image of <paramref name="l"/> (plus a vector of slack).</summary>
+    private void ReservePad(GemmLayout l)
+    {
+        long bytes = (l.ImageInts * 4) + 64;
+        if (bytes > _padBytes)
+        {
+            NativeMemory.AlignedFree(_pad);
+            _pad = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+            _padBytes = bytes;
+        }
+    }
+
     public void Dispose()
     {
         NativeMemory.AlignedFree(_col);
+        NativeMemory.AlignedFree(_pad);
         foreach (PackedGemm g in _packed.Values)
         {
             g.Dispose();
@@ -88,14 +109,11 @@ internal sealed unsafe partial class FastKernels : IDisposable
         {
             return ConvWide(p, (sbyte*)input, (sbyte*)output, batch);
         }
-        int outH = p.Output.Height, outW = p.Output.Width;
-        int rowsPerImage = outH * outW;
-        int totalRows = rowsPerImage * batch;
-        for (int r0 = 0; r0 < totalRows; r0 += ChunkRows)
+        GemmLayout l = g.Layout;
+        for (int b = 0; b < batch; b++)
         {
-            int rows = Math.Min(ChunkRows, totalRows - r0);
-            Im2Col(p, (sbyte*)input, r0, rows, g.K4);
-            Gemm(g, _col, rows, (sbyte*)output + ((long)r0 * g.OutChannels));
+            PadFlipImage(p, l, (sbyte*)input, b, _pad);
+            Gemm(g, (int*)_pad, l.RowBase, l.Rows, (sbyte*)output + ((long)b * l.Rows * g.OutChannels));
         }
         return true;
     }
@@ -124,7 +142,7 @@ internal sealed unsafe partial class FastKernels : IDisposable
                     dst[i] = 0;
                 }
             }
-            Gemm(g, _col, rows, (sbyte*)output + ((long)r0 * g.OutChannels));
+            Gemm(g, (int*)_col, g.Layout.RowBase, rows, (sbyte*)output + ((long)r0 * g.OutChannels));
         }
         return true;
     }
@@ -154,70 +172,24 @@ internal sealed unsafe partial class FastKernels : IDisposable
         }
     }
 
-    private void Im2Col(ConvPlan p, sbyte* input, int r0, int rows, int k4)
-    {
-        int inH = p.Input.Height, inW = p.Input.Width, inC = p.Input.Channels;
-        int outH = p.Output.Height, outW = p.Output.Width;
-        int rowsPerImage = outH * outW;
-        byte padByte = (byte)((sbyte)(-p.InputOffset) ^ unchecked((sbyte)0x80)); // zero point + 128
-        int k = p.KernelH * p.KernelW * inC;
-        bool contiguousRow = p.DilationW == 1;
-        for (int r = 0; r < rows; r++)
-        {
-            int row = r0 + r;
-            int b = row / rowsPerImage;
-            int pix = row - (b * rowsPerImage);
-            int oy = pix / outW, ox = pix - (oy * outW);
-            int inY0 = (oy * p.StrideH) - p.PadTop;
-            int inX0 = (ox * p.StrideW) - p.PadLeft;
-            byte* dst = _col + ((long)r * k4);
-            sbyte* imageBase = input + ((long)b * inH * inW * inC);
-            for (int fy = 0; fy < p.KernelH; fy++)
-            {
-                int iy = inY0 + (p.DilationH * fy);
-                bool rowInside = iy >= 0 && iy < inH;
-                if (rowInside && contiguousRow && inX0 >= 0 && inX0 + p.KernelW <= inW)
-                {
-                    // The kernel row's taps are adjacent pixels: one copy of KW * C bytes.
-                    CopyFlipSign(imageBase + ((((long)iy * inW) + inX0) * inC), dst, p.KernelW * inC);
-                    dst += p.KernelW * inC;
-                    continue;
-                }
-                for (int fx = 0; fx < p.KernelW; fx++)
-                {
-                    int ix = inX0 + (p.DilationW * fx);
-                    if (rowInside && ix >= 0 && ix < inW)
-                    {
-                        CopyFlipSign(imageBase + (((long)iy * inW) + ix) * inC, dst, inC);
-                    }
-                    else
-                    {
-                        new Span<byte>(dst, inC).Fill(padByte);
-                    }
-                    dst += inC;
-                }
-            }
-            for (int i = k; i < k4; i++)
-            {
-                *dst++ = 0;
-            }
-        }
-    }
-
-    /// <summary>out[r, oc] = requantize(sum_k col[r, k] * w[oc, k] + biasEff[oc]) for a chunk of rows.</summary>
-    private static void Gemm(PackedGemm g, byte* col, int rows, sbyte* output)
+    /// <summary>
+    /// out[r, oc] = requantize(sum_k a[r, k] * w[oc, k] + biasEff[oc]) for <paramref name="rows"/> rows, row r's
+    /// k group gi read at image[rowBase[r] + GroupOffset[gi]] (the implicit im2col).
+    /// </summary>
+    private static void Gemm(PackedGemm g, int* image, int* rowBase, int rows, sbyte* output)
     {
         int groups = g.K4 / 4;
         int oc = g.OutChannels;
+        int* go = g.Layout.GroupOffset;
         sbyte* tmp = stackalloc sbyte[OcTile];
         for (int r = 0; r < rows; r += RowTile)
         {
             int valid = Math.Min(RowTile, rows - r);
             // Rows past the end re-read the first row of the tile; their results are not stored.
-            byte* a0 = col + ((long)r * g.K4);
-            byte* a1 = valid > 1 ? a0 + g.K4 : a0;
-            byte* a2 = valid > 2 ? a0 + (2 * g.K4) : a0;
-            byte* a3 = valid > 3 ? a0 + (3 * g.K4) : a0;
+            int* a0 = image + rowBase[r];
+            int* a1 = valid > 1 ? image + rowBase[r + 1] : a0;
+            int* a2 = valid > 2 ? image + rowBase[r + 2] : a0;
+            int* a3 = valid > 3 ? image + rowBase[r + 3] : a0;
             for (int ob = 0; ob < g.OcBlocks; ob++)
             {
                 sbyte* w = g.Packed + ((long)ob * groups * 64);
@@ -227,10 +199,11 @@ internal sealed unsafe partial class FastKernels : IDisposable
                     Vector256<sbyte> w0 = Vector256.Load(w);
                     Vector256<sbyte> w1 = Vector256.Load(w + 32);
                     w += 64;
-                    Vector256<byte> x0 = Vector256.Create(*(int*)(a0 + (gi * 4))).AsByte();
-                    Vector256<byte> x1 = Vector256.Create(*(int*)(a1 + (gi * 4))).AsByte();
-                    Vector256<byte> x2 = Vector256.Create(*(int*)(a2 + (gi * 4))).AsByte();
-                    Vector256<byte> x3 = Vector256.Create(*(int*)(a3 + (gi * 4))).AsByte();
+                    int off = go[gi];
+                    Vector256<byte> x0 = Vector256.Create(a0[off]).AsByte();
+                    Vector256<byte> x1 = Vector256.Create(a1[off]).AsByte();
+                    Vector256<byte> x2 = Vector256.Create(a2[off]).AsByte();
+                    Vector256<byte> x3 = Vector256.Create(a3[off]).AsByte();
                     c00 = AvxVnni.MultiplyWideningAndAdd(c00, x0, w0);
                     c01 = AvxVnni.MultiplyWideningAndAdd(c01, x0, w1);
                     c10 = AvxVnni.MultiplyWideningAndAdd(c10, x1, w0);
@@ -387,36 +360,47 @@ internal sealed unsafe partial class FastKernels : IDisposable
         return Vector256.ShiftRightArithmetic(high, exponent) - Avx2.CompareGreaterThan(remainder, threshold);
     }
 
-    /// <summary>Weights packed for the GEMM: [oc block of 16][k group of 4][16 oc][4 k], plus per-channel constants.</summary>
+    /// <summary>
+    /// Weights packed for the GEMM: [oc block of 16][k group of 4][16 oc][4 k], k tap-major with each tap's channels
+    /// padded to a multiple of 4 (zeros), plus per-channel constants and the layout the GEMM reads its rows by.
+    /// </summary>
     private sealed class PackedGemm : IDisposable
     {
         public int K4, OutChannels, OcBlocks;
         public sbyte* Packed;
         public required Requant8 Requant;
+        public required GemmLayout Layout;
 
         public static PackedGemm? FromConv(ConvPlan p)
-            => Create(p.Weights, p.KernelH * p.KernelW * p.Input.Channels, p.Output.Channels, p.BiasInt32, p.Multipliers, p.Shifts,
-                p.InputOffset, p.OutputOffset, p.ActivationMin, p.ActivationMax);
+            => Create(p.Weights, p.KernelH * p.KernelW, p.Input.Channels, p.Output.Channels, p.BiasInt32, p.Multipliers, p.Shifts,
+                p.InputOffset, p.OutputOffset, p.ActivationMin, p.ActivationMax, GemmLayout.ForConv(p, 4));
 
         public static PackedGemm? FromFullyConnected(FullyConnectedPlan p)
-            => Create(p.Weights, p.InputDepth, p.OutputDepth, p.BiasInt32, p.Multipliers, p.Shifts, p.InputOffset, p.OutputOffset, p.ActivationMin, p.ActivationMax);
+            => Create(p.Weights, 1, p.InputDepth, p.OutputDepth, p.BiasInt32, p.Multipliers, p.Shifts, p.InputOffset, p.OutputOffset,
+                p.ActivationMin, p.ActivationMax, GemmLayout.ForRows(ChunkRows, (p.InputDepth + 3) / 4));
 
-        private static PackedGemm? Create(sbyte[] weights, int k, int oc, int[] bias, int[] mult, int[] shift, int inputOffset, int outputOffset, int actMin, int actMax)
+        private static PackedGemm? Create(sbyte[] weights, int taps, int c, int oc, int[] bias, int[] mult, int[] shift, int inputOffset,
+            int outputOffset, int actMin, int actMax, GemmLayout layout)
         {
             var biasEff = new int[oc];
-            int k4 = (k + 3) / 4 * 4;
+            int c4 = (c + 3) / 4 * 4;
+            int k4 = taps * c4;
             int ocBlocks = (oc + OcTile - 1) / OcTile;
             int groups = k4 / 4;
             var packed = new sbyte[ocBlocks * OcTile * k4];
             for (int o = 0; o < oc; o++)
             {
                 int sum = 0;
-                for (int kk = 0; kk < k; kk++)
+                for (int t = 0; t < taps; t++)
                 {
-                    sbyte w = weights[(o * k) + kk];
-                    sum += w;
-                    int ob = o / OcTile, lane = o % OcTile, gi = kk / 4, j = kk % 4;
-                    packed[(((ob * groups) + gi) * OcTile * 4) + (lane * 4) + j] = w;
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        sbyte w = weights[(((long)o * taps) + t) * c + ch];
+                        sum += w;
+                        int kk = (t * c4) + ch;
+                        int ob = o / OcTile, lane = o % OcTile, gi = kk / 4, j = kk % 4;
+                        packed[(((ob * groups) + gi) * OcTile * 4) + (lane * 4) + j] = w;
+                    }
                 }
                 // sum (x - zp) w = sum (x + 128) w - (128 + zp) sum w, with zp = -inputOffset (int32 wrap, as the reference).
                 biasEff[o] = unchecked(bias[o] - ((128 - inputOffset) * sum));
@@ -424,9 +408,10 @@ internal sealed unsafe partial class FastKernels : IDisposable
             Requant8? q = Requant8.Create(biasEff, mult, shift, oc, outputOffset, actMin, actMax);
             if (q is null)
             {
+                layout.Dispose();
                 return null;
             }
-            var g = new PackedGemm { K4 = k4, OutChannels = oc, OcBlocks = ocBlocks, Requant = q };
+            var g = new PackedGemm { K4 = k4, OutChannels = oc, OcBlocks = ocBlocks, Requant = q, Layout = layout };
             g.Packed = (sbyte*)NativeMemory.AlignedAlloc((nuint)packed.Length, 64);
             packed.CopyTo(new Span<sbyte>(g.Packed, packed.Length));
             return g;
@@ -436,6 +421,7 @@ internal sealed unsafe partial class FastKernels : IDisposable
         {
             NativeMemory.AlignedFree(Packed);
             Requant.Dispose();
+            Layout.Dispose();
         }
     }
 
@@ -520,9 +506,10 @@ internal sealed unsafe partial class FastKernels : IDisposable
             return Math.Clamp(v + OutputOffset, ActivationMin, ActivationMax);
         }
 
-        private static int* AllocInts(int n)
+        /// <summary>n zeroed ints, 64-byte aligned (freed with NativeMemory.AlignedFree).</summary>
+        internal static int* AllocInts(int n)
         {
-            int* p = (int*)NativeMemory.AlignedAlloc((nuint)n * sizeof(int), 64);
+            int* p = (int*)NativeMemory.AlignedAlloc((nuint)Math.Max(1, n) * sizeof(int), 64);
             new Span<int>(p, n).Clear();
             return p;
         }
