@@ -269,7 +269,7 @@ internal sealed unsafe partial class FastKernels : IDisposable
             _ => KernelIsa.PortableName,
         },
         DepthwisePlan d when _depthwise.ContainsKey(d) => KernelIsa.Avx2Name,
-        AddPlan a when CanAdd(a) => KernelIsa.Avx2Name,
+        AddPlan a when CanAdd(a) => _isa.Avx512 ? KernelIsa.Avx512Name : KernelIsa.Avx2Name,
         _ => null,
     };
 
@@ -292,6 +292,10 @@ internal sealed unsafe partial class FastKernels : IDisposable
         long n = (long)p.Output.ElementsPerImage * batch;
         long i = 0;
         var k = new AddLaneConstants(p);
+        if (_isa.Avx512)
+        {
+            i = Add512(p, in1, in2, output, n);
+        }
         if (p.Output.Type == ElementType.Int16)
         {
             short* a = (short*)in1, b = (short*)in2, o = (short*)output;
@@ -321,6 +325,67 @@ internal sealed unsafe partial class FastKernels : IDisposable
             }
         }
         return true;
+    }
+
+    /// <summary>The add on 16 lanes (AVX-512F) for the first n - n % 16 elements; returns how many it did.</summary>
+    private static long Add512(AddPlan p, void* in1, void* in2, void* output, long n)
+    {
+        var k = new AddLaneConstants512(p);
+        long i = 0;
+        if (p.Output.Type == ElementType.Int16)
+        {
+            short* a = (short*)in1, b = (short*)in2, o = (short*)output;
+            for (; i + 16 <= n; i += 16)
+            {
+                Vector512<int> r = k.Apply(Avx512F.ConvertToVector512Int32(Vector256.Load(a + i)), Avx512F.ConvertToVector512Int32(Vector256.Load(b + i)));
+                Vector256.Store(Avx512F.ConvertToVector256Int16(r), o + i);
+            }
+            return i;
+        }
+        {
+            sbyte* a = (sbyte*)in1, b = (sbyte*)in2, o = (sbyte*)output;
+            for (; i + 16 <= n; i += 16)
+            {
+                Vector512<int> r = k.Apply(Avx512F.ConvertToVector512Int32(Vector128.Load(a + i)), Avx512F.ConvertToVector512Int32(Vector128.Load(b + i)));
+                Vector128.Store(Avx512F.ConvertToVector128SByte(r), o + i);
+            }
+            return i;
+        }
+    }
+
+    /// <summary><see cref="AddLaneConstants"/> on 16 lanes.</summary>
+    private readonly struct AddLaneConstants512(AddPlan p)
+    {
+        private readonly Vector512<int> _offset1 = Vector512.Create(p.Input1Offset), _offset2 = Vector512.Create(p.Input2Offset);
+        private readonly Vector512<int> _outputOffset = Vector512.Create(p.OutputOffset);
+        private readonly Vector512<int> _min = Vector512.Create(p.ActivationMin), _max = Vector512.Create(p.ActivationMax);
+        private readonly Vector512<int> _m1 = Vector512.Create(p.Input1Multiplier), _m2 = Vector512.Create(p.Input2Multiplier), _mOut = Vector512.Create(p.OutputMultiplier);
+        private readonly int _leftShift = p.LeftShift, _e1 = -p.Input1Shift, _e2 = -p.Input2Shift, _eOut = -p.OutputShift;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<int> Apply(Vector512<int> a, Vector512<int> b)
+        {
+            Vector512<int> s1 = MulSmallerThanOne512(Vector512.ShiftLeft(a + _offset1, _leftShift), _m1, _e1);
+            Vector512<int> s2 = MulSmallerThanOne512(Vector512.ShiftLeft(b + _offset2, _leftShift), _m2, _e2);
+            Vector512<int> r = MulSmallerThanOne512(s1 + s2, _mOut, _eOut) + _outputOffset;
+            return Vector512.Min(Vector512.Max(r, _min), _max);
+        }
+    }
+
+    /// <summary><see cref="MulSmallerThanOne"/> on 16 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> MulSmallerThanOne512(Vector512<int> x, Vector512<int> m, int exponent)
+    {
+        Vector512<long> nudge = Vector512.Create(1L << 30);
+        Vector512<long> even = Avx512F.Multiply(x, m) + nudge;
+        Vector512<long> odd = Avx512F.Multiply(Vector512.ShiftRightLogical(x.AsInt64(), 32).AsInt32(), m) + nudge;
+        // Each lane's high word: the even products' bits 31..62 in the even lanes, the odd products' in the odd lanes.
+        Vector512<int> oddLanes = Vector512.Create(unchecked((long)0xFFFF_FFFF_0000_0000UL)).AsInt32();
+        Vector512<int> high = Vector512.ConditionalSelect(oddLanes, (Vector512.ShiftRightLogical(odd, 31) << 32).AsInt32(), Vector512.ShiftRightLogical(even, 31).AsInt32());
+        Vector512<int> mask = Vector512.Create((int)((1L << exponent) - 1));
+        Vector512<int> remainder = high & mask;
+        Vector512<int> threshold = Vector512.ShiftRightLogical(mask, 1) - Vector512.GreaterThan(Vector512<int>.Zero, high);
+        return Vector512.ShiftRightArithmetic(high, exponent) - Vector512.GreaterThan(remainder, threshold);
     }
 
     /// <summary>
@@ -431,8 +496,11 @@ internal sealed unsafe partial class FastKernels : IDisposable
     /// </summary>
     internal sealed class Requant8 : IDisposable
     {
-        private int* _bias, _multiplier, _leftShift, _rightShift;
+        private int* _bias, _multiplier, _leftShift, _rightShift, _mask, _threshold;
         public int OutputOffset, ActivationMin, ActivationMax;
+
+        /// <summary>False when every channel's left shift is 0 (multipliers below one, as in most models): the shift is skipped.</summary>
+        private bool _anyLeftShift;
 
         private Requant8()
         {
@@ -448,6 +516,8 @@ internal sealed unsafe partial class FastKernels : IDisposable
                 _multiplier = AllocInts(padded),
                 _leftShift = AllocInts(padded),
                 _rightShift = AllocInts(padded),
+                _mask = AllocInts(padded),
+                _threshold = AllocInts(padded),
                 OutputOffset = outputOffset,
                 ActivationMin = activationMin,
                 ActivationMax = activationMax,
@@ -465,6 +535,10 @@ internal sealed unsafe partial class FastKernels : IDisposable
                 q._multiplier[c] = m;
                 q._leftShift[c] = s > 0 ? s : 0;
                 q._rightShift[c] = s > 0 ? 0 : -s;
+                // RoundingDivideByPOT's per-channel constants: mask = 2^e - 1, threshold = mask / 2 (before the sign's +1).
+                q._mask[c] = (int)((1L << q._rightShift[c]) - 1);
+                q._threshold[c] = q._mask[c] >> 1;
+                q._anyLeftShift |= s > 0;
             }
             return q;
         }
@@ -477,7 +551,10 @@ internal sealed unsafe partial class FastKernels : IDisposable
         public Vector256<int> Apply8(int c, Vector256<int> acc)
         {
             Vector256<int> x = acc + Vector256.Load(_bias + c);
-            x = Avx2.ShiftLeftLogicalVariable(x, Vector256.Load(_leftShift + c).AsUInt32());
+            if (_anyLeftShift)
+            {
+                x = Avx2.ShiftLeftLogicalVariable(x, Vector256.Load(_leftShift + c).AsUInt32());
+            }
             Vector256<int> m = Vector256.Load(_multiplier + c);
             Vector256<long> nudge = Vector256.Create(1L << 30);
             Vector256<long> even = Avx2.Multiply(x, m) + nudge;
@@ -488,10 +565,8 @@ internal sealed unsafe partial class FastKernels : IDisposable
 
             // RoundingDivideByPOT with per-lane exponents.
             Vector256<uint> e = Vector256.Load(_rightShift + c).AsUInt32();
-            Vector256<int> one = Vector256.Create(1);
-            Vector256<int> mask = Avx2.ShiftLeftLogicalVariable(one, e) - one;
-            Vector256<int> remainder = high & mask;
-            Vector256<int> threshold = Avx2.ShiftRightLogical(mask, 1) - Avx2.CompareGreaterThan(Vector256<int>.Zero, high);
+            Vector256<int> remainder = high & Vector256.Load(_mask + c);
+            Vector256<int> threshold = Vector256.Load(_threshold + c) - Avx2.CompareGreaterThan(Vector256<int>.Zero, high);
             Vector256<int> result = Avx2.ShiftRightArithmeticVariable(high, e) - Avx2.CompareGreaterThan(remainder, threshold);
 
             result += Vector256.Create(OutputOffset);
@@ -520,7 +595,9 @@ internal sealed unsafe partial class FastKernels : IDisposable
             NativeMemory.AlignedFree(_multiplier);
             NativeMemory.AlignedFree(_leftShift);
             NativeMemory.AlignedFree(_rightShift);
-            _bias = _multiplier = _leftShift = _rightShift = null;
+            NativeMemory.AlignedFree(_mask);
+            NativeMemory.AlignedFree(_threshold);
+            _bias = _multiplier = _leftShift = _rightShift = _mask = _threshold = null;
         }
     }
 }
