@@ -12,6 +12,9 @@ namespace QnnLab.Engine.Kernels;
 /// wrap-around, as the reference. 16x8: |w * x| &lt;= 2^7 * 2^15 = 2^22, so up to
 /// <see cref="MaxTaps16"/> = 511 taps (511 * 2^22 &lt; 2^31) sum exactly in int32 before the widening to
 /// int64 for the bias and the 16-bit-multiplier requantization. Channels past the last multiple of 8 run scalar.
+/// The lane products use VPMADDWD instead of the slow 32-bit VPMULLD: the weights sit in each int32 lane's low
+/// half with a zero high half (<see cref="PackedDepthwise.WeightsLow"/>), and every activation operand (x + inputOffset
+/// in [-255, 255], or an int16 x sign-extended) equals its own low half as int16, so low * w + high * 0 = x * w exactly.
 /// </summary>
 internal sealed unsafe partial class FastKernels
 {
@@ -162,14 +165,14 @@ internal sealed unsafe partial class FastKernels
         for (int cb = 0; cb + 8 <= c; cb += 8)
         {
             Vector256<int> acc0 = Vector256<int>.Zero, acc1 = Vector256<int>.Zero;
-            int* w = d.Weights + cb;
+            int* w = d.WeightsLow + cb;
             for (int t = 0; t < n; t++)
             {
-                Vector256<int> wt = Vector256.Load(w);
+                Vector256<short> wt = Vector256.Load(w).AsInt16();
                 w += stride;
                 int o = offsets[t] + cb;
-                acc0 += (Avx2.ConvertToVector256Int32(window0 + o) + offset) * wt;
-                acc1 += (Avx2.ConvertToVector256Int32(window1 + o) + offset) * wt;
+                acc0 += Avx2.MultiplyAddAdjacent((Avx2.ConvertToVector256Int32(window0 + o) + offset).AsInt16(), wt);
+                acc1 += Avx2.MultiplyAddAdjacent((Avx2.ConvertToVector256Int32(window1 + o) + offset).AsInt16(), wt);
             }
             Vector256<int> q0 = requant.Apply8(cb, acc0), q1 = requant.Apply8(cb, acc1);
             Vector256<short> words = Vector256.Narrow(q0, q1);
@@ -187,14 +190,14 @@ internal sealed unsafe partial class FastKernels
         for (int cb = 0; cb + 8 <= c; cb += 8)
         {
             Vector256<int> acc0 = Vector256<int>.Zero, acc1 = Vector256<int>.Zero;
-            int* w = d.Weights + cb;
+            int* w = d.WeightsLow + cb;
             for (int t = 0; t < n; t++)
             {
-                Vector256<int> wt = Vector256.Load(w);
+                Vector256<short> wt = Vector256.Load(w).AsInt16();
                 w += stride;
                 int o = offsets[t] + cb;
-                acc0 += Avx2.ConvertToVector256Int32(window0 + o) * wt;
-                acc1 += Avx2.ConvertToVector256Int32(window1 + o) * wt;
+                acc0 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int32(window0 + o).AsInt16(), wt);
+                acc1 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int32(window1 + o).AsInt16(), wt);
             }
             Vector256<int> q0 = requant.Apply8(cb, Avx2.ConvertToVector256Int64(acc0.GetLower()), Avx2.ConvertToVector256Int64(acc0.GetUpper()));
             Vector256<int> q1 = requant.Apply8(cb, Avx2.ConvertToVector256Int64(acc1.GetLower()), Avx2.ConvertToVector256Int64(acc1.GetUpper()));
@@ -217,7 +220,7 @@ internal sealed unsafe partial class FastKernels
             for (int t = 0; t < n; t++)
             {
                 Vector256<int> x = Avx2.ConvertToVector256Int32(image + tapOffset[t] + cb) + offset;
-                acc += x * Vector256.Load(weights + ((long)tapIndex[t] * stride) + cb);
+                acc += Avx2.MultiplyAddAdjacent(x.AsInt16(), Vector256.Load(d.WeightsLow + ((long)tapIndex[t] * stride) + cb).AsInt16());
             }
             Vector256<int> q = requant.Apply8(cb, acc);
             Vector128<short> words = Vector128.Narrow(q.GetLower(), q.GetUpper());
@@ -248,7 +251,7 @@ internal sealed unsafe partial class FastKernels
             for (int t = 0; t < n; t++)
             {
                 Vector256<int> x = Avx2.ConvertToVector256Int32(image + tapOffset[t] + cb);
-                acc += x * Vector256.Load(weights + ((long)tapIndex[t] * stride) + cb);
+                acc += Avx2.MultiplyAddAdjacent(x.AsInt16(), Vector256.Load(d.WeightsLow + ((long)tapIndex[t] * stride) + cb).AsInt16());
             }
             Vector256<int> q = requant.Apply8(cb, Avx2.ConvertToVector256Int64(acc.GetLower()), Avx2.ConvertToVector256Int64(acc.GetUpper()));
             Vector128.Store(Vector128.Narrow(q.GetLower(), q.GetUpper()), dst + cb);
@@ -270,6 +273,8 @@ internal sealed unsafe partial class FastKernels
     {
         public int Channels, Stride, Taps;
         public int* Weights;
+        /// <summary>The same weights as int16 in each int32 lane's low half, high half zero (the VPMADDWD operand).</summary>
+        public int* WeightsLow;
         public Requant8? Requant8;
         public Requant16? Requant16;
 
@@ -299,12 +304,16 @@ internal sealed unsafe partial class FastKernels
             var d = new PackedDepthwise { Channels = c, Stride = (c + 7) / 8 * 8, Taps = taps, Requant8 = q8, Requant16 = q16 };
             long n = (long)taps * d.Stride;
             d.Weights = (int*)NativeMemory.AlignedAlloc((nuint)n * sizeof(int), 64);
+            d.WeightsLow = (int*)NativeMemory.AlignedAlloc((nuint)n * sizeof(int), 64);
             new Span<int>(d.Weights, checked((int)n)).Clear();
+            new Span<int>(d.WeightsLow, checked((int)n)).Clear();
             for (int t = 0; t < taps; t++)
             {
                 for (int ch = 0; ch < c; ch++)
                 {
-                    d.Weights[((long)t * d.Stride) + ch] = p.Weights[((long)t * c) + ch];
+                    sbyte w = p.Weights[((long)t * c) + ch];
+                    d.Weights[((long)t * d.Stride) + ch] = w;
+                    d.WeightsLow[((long)t * d.Stride) + ch] = (ushort)w;
                 }
             }
             return d;
@@ -313,6 +322,7 @@ internal sealed unsafe partial class FastKernels
         public void Dispose()
         {
             NativeMemory.AlignedFree(Weights);
+            NativeMemory.AlignedFree(WeightsLow);
             Requant8?.Dispose();
             Requant16?.Dispose();
         }

@@ -120,6 +120,16 @@ internal sealed unsafe partial class FastKernels
             {
                 CopyFlipSign(src, inside, inW * c);
             }
+            else if (c == 3)
+            {
+                // RGB input layers: one 4-byte store per pixel (the fourth byte 0).
+                uint* px = (uint*)inside;
+                for (int x = 0; x < inW; x++)
+                {
+                    byte* v = (byte*)src + (x * 3);
+                    px[x] = (uint)(v[0] | (v[1] << 8) | (v[2] << 16)) ^ 0x0080_8080u;
+                }
+            }
             else
             {
                 for (int x = 0; x < inW; x++)
@@ -159,6 +169,16 @@ internal sealed unsafe partial class FastKernels
             if (pixelShorts == c)
             {
                 CopyWiden(src, inside, inW * c, offset);
+            }
+            else if (c == 3)
+            {
+                // RGB input layers: 4 int16 per pixel (the fourth 0) in one 8-byte store.
+                ulong* px = (ulong*)inside;
+                for (int x = 0; x < inW; x++)
+                {
+                    sbyte* v = src + (x * 3);
+                    px[x] = (ushort)(v[0] + offset) | ((ulong)(ushort)(v[1] + offset) << 16) | ((ulong)(ushort)(v[2] + offset) << 32);
+                }
             }
             else
             {

@@ -178,6 +178,11 @@ internal sealed unsafe partial class FastKernels : IDisposable
     /// </summary>
     private static void Gemm(PackedGemm g, int* image, int* rowBase, int rows, sbyte* output)
     {
+        if (g.OutChannels <= 8)
+        {
+            GemmNarrow(g, image, rowBase, rows, output);
+            return;
+        }
         int groups = g.K4 / 4;
         int oc = g.OutChannels;
         int* go = g.Layout.GroupOffset;
@@ -232,6 +237,85 @@ internal sealed unsafe partial class FastKernels : IDisposable
         }
     }
 
+    /// <summary>
+    /// At most 8 output channels (e.g. VWW's first layer): 8 rows x 8 channels per tile, so neither the dot
+    /// products nor the requantization spend half their lanes on the padding channels.
+    /// </summary>
+    private static void GemmNarrow(PackedGemm g, int* image, int* rowBase, int rows, sbyte* output)
+    {
+        int groups = g.K4 / 4;
+        int oc = g.OutChannels;
+        int* go = g.Layout.GroupOffset;
+        Vector256<int>* acc = stackalloc Vector256<int>[8];
+        long* tmp = stackalloc long[1];
+        for (int r = 0; r < rows; r += 8)
+        {
+            int valid = Math.Min(8, rows - r);
+            // Rows past the end re-read the tile's first row; their results are not stored.
+            int* a0 = image + rowBase[r];
+            int* a1 = valid > 1 ? image + rowBase[r + 1] : a0;
+            int* a2 = valid > 2 ? image + rowBase[r + 2] : a0;
+            int* a3 = valid > 3 ? image + rowBase[r + 3] : a0;
+            int* a4 = valid > 4 ? image + rowBase[r + 4] : a0;
+            int* a5 = valid > 5 ? image + rowBase[r + 5] : a0;
+            int* a6 = valid > 6 ? image + rowBase[r + 6] : a0;
+            int* a7 = valid > 7 ? image + rowBase[r + 7] : a0;
+            sbyte* w = g.Packed;
+            Vector256<int> c0 = Vector256<int>.Zero, c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+            for (int gi = 0; gi < groups; gi++)
+            {
+                // The first 32 bytes of a group hold channels 0..7 (the other 8 are padding).
+                Vector256<sbyte> w0 = Vector256.Load(w);
+                w += 64;
+                int off = go[gi];
+                c0 = AvxVnni.MultiplyWideningAndAdd(c0, Vector256.Create(a0[off]).AsByte(), w0);
+                c1 = AvxVnni.MultiplyWideningAndAdd(c1, Vector256.Create(a1[off]).AsByte(), w0);
+                c2 = AvxVnni.MultiplyWideningAndAdd(c2, Vector256.Create(a2[off]).AsByte(), w0);
+                c3 = AvxVnni.MultiplyWideningAndAdd(c3, Vector256.Create(a3[off]).AsByte(), w0);
+                c4 = AvxVnni.MultiplyWideningAndAdd(c4, Vector256.Create(a4[off]).AsByte(), w0);
+                c5 = AvxVnni.MultiplyWideningAndAdd(c5, Vector256.Create(a5[off]).AsByte(), w0);
+                c6 = AvxVnni.MultiplyWideningAndAdd(c6, Vector256.Create(a6[off]).AsByte(), w0);
+                c7 = AvxVnni.MultiplyWideningAndAdd(c7, Vector256.Create(a7[off]).AsByte(), w0);
+            }
+            acc[0] = c0;
+            acc[1] = c1;
+            acc[2] = c2;
+            acc[3] = c3;
+            acc[4] = c4;
+            acc[5] = c5;
+            acc[6] = c6;
+            acc[7] = c7;
+            for (int i = 0; i < valid; i += 2)
+            {
+                // Two rows per narrowing: 16 results, 8 bytes each row.
+                Vector256<int> q0 = g.Requant.Apply8(0, acc[i]);
+                Vector256<int> q1 = i + 1 < valid ? g.Requant.Apply8(0, acc[i + 1]) : q0;
+                Vector256<short> words = Vector256.Narrow(q0, q1);
+                Vector128<long> both = Vector128.Narrow(words.GetLower(), words.GetUpper()).AsInt64();
+                StoreNarrow(both.ToScalar(), output + ((long)(r + i) * oc), oc, tmp);
+                if (i + 1 < valid)
+                {
+                    StoreNarrow(both.GetElement(1), output + ((long)(r + i + 1) * oc), oc, tmp);
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreNarrow(long eight, sbyte* dst, int oc, long* tmp)
+    {
+        if (oc == 8)
+        {
+            *(long*)dst = eight;
+            return;
+        }
+        *tmp = eight;
+        for (int i = 0; i < oc; i++)
+        {
+            dst[i] = ((sbyte*)tmp)[i];
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow(Requant8 q, int ocBase, int ocCount, Vector256<int> lo, Vector256<int> hi, sbyte* dst, sbyte* tmp)
     {
@@ -242,6 +326,10 @@ internal sealed unsafe partial class FastKernels : IDisposable
         if (ocCount == OcTile)
         {
             Vector128.Store(packed, dst);
+        }
+        else if (ocCount == 8)
+        {
+            *(long*)dst = packed.AsInt64().ToScalar();
         }
         else
         {
