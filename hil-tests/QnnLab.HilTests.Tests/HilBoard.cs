@@ -43,6 +43,20 @@ internal static class HilBoard
         }
     }
 
+    /// <summary>The board as an attack target running <paramref name="modelPath"/> (inconclusive where QEMU is not installed).</summary>
+    public static async Task<QnnLab.Attacks.Targets.BoardOracle> OpenOracleAsync(string modelPath, QnnLab.Model.InputPreprocessing preprocessing)
+    {
+        try
+        {
+            return await QnnLab.Attacks.Targets.BoardOracle.OpenAsync(Target, modelPath, preprocessing, Options()).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("not installed", StringComparison.Ordinal))
+        {
+            Assert.Inconclusive($"board {Target}: {e.Message}");
+            throw;
+        }
+    }
+
     private static BoardLaunchOptions Options() => new() { RepoRoot = TestData.RepoRoot, Baud = Target.Kind == BoardKind.Sim ? 0 : null };
 
     public static ImageSet Cifar(int count) =>

@@ -5,6 +5,7 @@ using QnnLab.Attacks;
 using QnnLab.Attacks.Runs;
 using QnnLab.Attacks.Targets;
 using QnnLab.Data;
+using QnnLab.Hil;
 using QnnLab.Inference;
 using QnnLab.Model;
 
@@ -25,7 +26,16 @@ public static class AttackCommand
         Option<string> data = CommonOptions.Data();
         Option<string?> target = new("--target", "-t")
         {
-            Description = $"Target the examples are crafted on: {string.Join(", ", TargetFactory.Names)} (default: float for a float model, dequantized for an int one)",
+            Description = $"Target the examples are crafted on: {string.Join(", ", TargetFactory.Names)}, board (the --board; scores/labels attacks only) " +
+                "(default: float for a float model, dequantized for an int one)",
+        };
+        Option<string?> board = new("--board")
+        {
+            Description = "Also evaluate the examples on a board: sim, qemu or a serial port; it gets each image's quantized input tensor and its every logit is checked against the host engine's",
+        };
+        Option<string?> boardModel = new("--board-model")
+        {
+            Description = "The int8/int16 model file the board runs (default: --model if it is an integer model, else the int8 --transfer-to file, else the int16 one)",
         };
         Option<string?> transfer = new("--transfer-to")
         {
@@ -47,13 +57,17 @@ public static class AttackCommand
         Option<string?> pixels = CommonOptions.PixelRange();
         var cmd = new Command("attack", "Adversarial examples: craft on one target, evaluate on it and on the targets they transfer to")
         {
-            attack, model, data, target, transfer, calibration, preset, set, limit, seed, batch, outDir, store, resume, json, pixels,
+            attack, model, data, target, transfer, board, boardModel, calibration, preset, set, limit, seed, batch, outDir, store, resume, json, pixels,
         };
         cmd.SetAction((parse, cancel) =>
         {
             var a = new AttackArgs(parse.GetValue(attack)!, parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(target), parse.GetValue(transfer),
                 parse.GetValue(calibration), parse.GetValue(preset), parse.GetValue(set) ?? [], parse.GetValue(limit), parse.GetValue(seed),
-                parse.GetValue(batch), parse.GetValue(outDir), parse.GetValue(store)!, parse.GetValue(resume), parse.GetValue(pixels));
+                parse.GetValue(batch), parse.GetValue(outDir), parse.GetValue(store)!, parse.GetValue(resume), parse.GetValue(pixels))
+            {
+                Board = parse.GetValue(board),
+                BoardModel = parse.GetValue(boardModel),
+            };
             AttackOutcome o = Run(a, cancel);
             if (parse.GetValue(json))
             {
@@ -69,10 +83,20 @@ public static class AttackCommand
     }
 
     public sealed record AttackArgs(string Attack, string Model, string Data, string? Target, string? TransferTo, string? Calibration, string? Preset,
-        string[] Set, int? Limit, int Seed, int Batch, string? Out, string Store, long? Resume, string? Pixels, bool ReuseMatching = false);
+        string[] Set, int? Limit, int Seed, int Batch, string? Out, string Store, long? Resume, string? Pixels, bool ReuseMatching = false)
+    {
+        /// <summary>sim, qemu or a serial port the examples are also evaluated on (or crafted on, with --target board).</summary>
+        public string? Board { get; init; }
+        public string? BoardModel { get; init; }
+        /// <summary>Where the sim board and the QEMU image are built from (tests give their checkout).</summary>
+        public string? RepoRoot { get; init; }
+    }
+
+    /// <summary>The board's figures of a run: its link, answers compared with the host engine, and mismatches (0 on a bit-exact board).</summary>
+    public sealed record BoardCheck(string Link, long Compared, long LogitMismatches, long Queries, double Seconds);
 
     public sealed record AttackOutcome(long Run, AttackRunInfo Info, string Preset, IReadOnlyList<PrecisionSummary> Summaries, double Queries,
-        double GradientQueries, double Seconds, string Store, string? Out)
+        double GradientQueries, double Seconds, string Store, string? Out, BoardCheck? Board = null)
     {
         public Dictionary<string, object?> ToJson()
         {
@@ -107,6 +131,14 @@ public static class AttackCommand
                 ["seconds"] = Seconds,
                 ["store"] = Store,
                 ["out"] = Out,
+                ["board"] = Board is null ? null : new Dictionary<string, object?>
+                {
+                    ["link"] = Board.Link,
+                    ["compared"] = Board.Compared,
+                    ["logit_mismatches"] = Board.LogitMismatches,
+                    ["queries"] = Board.Queries,
+                    ["queries_per_second"] = Board.Seconds > 0 ? Board.Queries / Board.Seconds : 0,
+                },
             };
         }
     }
@@ -155,11 +187,27 @@ public static class AttackCommand
         ImageSet? calib = a.Calibration is string c ? CommonOptions.LoadData(c, m, null) : null;
         int seed = previous?.Seed ?? a.Seed;
         ImageSet set = CommonOptions.LoadData(a.Data, m, previous?.Total ?? a.Limit);
-        string craftName = previous?.CraftTarget ?? a.Target ?? TargetFactory.DefaultFor(m);
+        // Stored as the craft target's spec, then the --transfer-to items as given and the board's spec (a resume
+        // rebuilds the same targets).
+        string[] transferItems = previous is not null
+            ? [.. previous.Evals.Split(',').Skip(1)]
+            : (a.TransferTo ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        string? boardSpec = previous is null && a.Board is string b
+            ? BoardOracle.SpecFor(BoardTarget.Parse(b), BoardModelPath(a, m, modelPath, transferItems, cancel))
+            : null;
+        string craftName = previous?.CraftTarget ?? (a.Target == "board"
+            ? boardSpec ?? throw new ArgumentException("--target board: name the board with --board sim|qemu|PORT")
+            : a.Target ?? TargetFactory.DefaultFor(m));
+        if (boardSpec is not null && boardSpec != craftName)
+        {
+            transferItems = [.. transferItems, boardSpec];
+        }
         var owned = new List<AttackTarget>();
         try
         {
-            AttackTarget craft = TargetFactory.Create(craftName, m, calib);
+            AttackTarget craft = BoardOracle.ParseSpec(craftName) is not null
+                ? OpenBoard(craftName, m, a.RepoRoot, cancel)
+                : TargetFactory.Create(craftName, m, calib);
             owned.Add(craft);
             if (attack.WhyCannotAttack(craft) is string why)
             {
@@ -167,13 +215,9 @@ public static class AttackCommand
                 throw new ArgumentException(why);
             }
             var evals = new Dictionary<string, AttackTarget> { [craft.Name] = craft };
-            // Stored as the craft target's name, then the --transfer-to items as given (a resume rebuilds the same targets).
-            string[] transferItems = previous is not null
-                ? [.. previous.Evals.Split(',').Skip(1)]
-                : (a.TransferTo ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             foreach (string item in transferItems)
             {
-                AttackTarget t = TransferTarget(item, m, calib, cancel);
+                AttackTarget t = BoardOracle.ParseSpec(item) is not null ? OpenBoard(item, m, a.RepoRoot, cancel) : TransferTarget(item, m, calib, cancel);
                 owned.Add(t);
                 if (!evals.TryAdd(t.Name, t))
                 {
@@ -190,8 +234,8 @@ public static class AttackCommand
                 throw new ArgumentException($"{set.Source}: images of {set.Height}x{set.Width}x{set.Channels}; the model takes {craft.Height}x{craft.Width}x{craft.Channels}");
             }
 
-            var info = new AttackRunInfo(0, attack.Name, attack.Parameters.ToString(), craft.Name, modelPath, a.Data,
-                string.Join(',', [craft.Name, .. transferItems]), seed, set.Count, "running");
+            var info = new AttackRunInfo(0, attack.Name, attack.Parameters.ToString(), craftName, modelPath, a.Data,
+                string.Join(',', [craftName, .. transferItems]), seed, set.Count, "running");
             // An experiment continues the run of the same configuration if the store has one (finished or not).
             AttackRunInfo? same = previous ?? (a.ReuseMatching ? store.Runs().FirstOrDefault(r => r with { Id = 0, Status = "" } == info with { Status = "" }) : null);
             long run = same?.Id ?? store.CreateRun(info);
@@ -218,9 +262,16 @@ public static class AttackCommand
             IReadOnlyList<AttackImageResult> results = store.Results(run);
             IReadOnlyList<PrecisionSummary> summaries = AttackSummary.Of(results);
             progress.Finish(string.Join(", ", summaries.Select(s => $"{s.Precision} {s.AdversarialAccuracy * 100:F1} %")));
+            BoardOracle? oracle = owned.OfType<BoardOracle>().FirstOrDefault();
+            BoardCheck? check = oracle is null ? null
+                : new BoardCheck(oracle.Link, oracle.Compared, oracle.LogitMismatches, oracle.Queries, oracle.BoardTime.TotalSeconds);
+            if (check is not null)
+            {
+                Console.Error.WriteLine($"attack: board {check.Link}: {check.Compared} answers compared with the host engine logit by logit, {check.LogitMismatches} mismatches");
+            }
             var outcome = new AttackOutcome(run, store.GetRun(run), preset, summaries,
                 results.Count == 0 ? 0 : results.Average(r => r.Queries), results.Count == 0 ? 0 : results.Average(r => r.GradientQueries),
-                progress.Elapsed.TotalSeconds, a.Store, a.Out);
+                progress.Elapsed.TotalSeconds, a.Store, a.Out, check);
             if (a.Out is string dir)
             {
                 WriteOutputs(dir, outcome, results, set, craft);
@@ -234,6 +285,36 @@ public static class AttackCommand
                 t.Dispose();
             }
         }
+    }
+
+    private static BoardOracle OpenBoard(string spec, QnnModel m, string? repoRoot, CancellationToken cancel)
+    {
+        (BoardTarget board, string path) = BoardOracle.ParseSpec(spec)!.Value;
+        Console.Error.WriteLine($"attack: starting the {board} board with {Path.GetFileName(path)}...");
+        return BoardOracle.OpenAsync(board, path, m.Preprocessing, new BoardLaunchOptions { RepoRoot = repoRoot }, cancel).GetAwaiter().GetResult();
+    }
+
+    /// <summary>--board-model, else the attacked model if it is an integer one, else the int8 (then int16) --transfer-to file.</summary>
+    private static string BoardModelPath(AttackArgs a, QnnModel m, string modelPath, string[] transferItems, CancellationToken cancel)
+    {
+        if (a.BoardModel is string given)
+        {
+            return CommonOptions.ResolveModel(given, cancel);
+        }
+        if (m.Precision != Precision.Float)
+        {
+            return modelPath;
+        }
+        var files = transferItems.Where(File.Exists).Select(f => (Path: f, Model: ModelFiles.Load(f))).ToList();
+        foreach (Precision p in new[] { Precision.Int8, Precision.Int16 })
+        {
+            if (files.FirstOrDefault(f => f.Model.Precision == p).Path is string hit)
+            {
+                return CommonOptions.ResolveModel(hit, cancel);
+            }
+        }
+        throw new ArgumentException($"--board {a.Board}: {Path.GetFileName(modelPath)} is a float model and no --transfer-to item is an int8/int16 model file; " +
+            "name the model the board runs with --board-model FILE");
     }
 
     private static AttackTarget TransferTarget(string item, QnnModel m, ImageSet? calib, CancellationToken cancel)
@@ -326,6 +407,11 @@ public static class AttackCommand
                 $"| {s.Precision} | {s.CleanAccuracy * 100:F1} % | {s.AdversarialAccuracy * 100:F1} % | {s.SuccessRate * 100:F1} % | {s.MeanAll.L0:F0} | {s.MeanAll.L1:F3} | {s.MeanAll.L2:F4} | {s.MeanAll.Linf:F4} | {s.MeanSuccessful.L2:F4} | {s.MeanSuccessful.Linf:F4} |\n");
         }
         sb.Append(CultureInfo.InvariantCulture, $"\nqueries per image {o.Queries:F0} (gradients {o.GradientQueries:F0}), {o.Seconds:F1} s\n");
+        if (o.Board is BoardCheck b)
+        {
+            sb.Append(CultureInfo.InvariantCulture,
+                $"board: {b.Link}; {b.Compared} answers compared with the host engine on every logit, {b.LogitMismatches} mismatches; {(b.Seconds > 0 ? b.Queries / b.Seconds : 0):F1} board queries/s\n");
+        }
         return sb.ToString();
     }
 }

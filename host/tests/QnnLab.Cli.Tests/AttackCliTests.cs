@@ -127,4 +127,34 @@ public sealed class AttackCliTests
         Assert.IsLessThanOrEqualTo(0.016 + (0.5 / 255) + 1e-6, j.GetProperty("linf").GetProperty("int8+ste").GetDouble());
         Assert.IsGreaterThanOrEqualTo(5.0, j.GetProperty("gradient_queries").GetDouble(), "max_iter gradients per image");
     }
+
+    [TestMethod]
+    public async Task TransferToTheSimBoardAgreesWithTheInt8EngineOnEveryLogitAndResumesWithIt()
+    {
+        string store = Path.Combine(_tmp, "board.sqlite");
+        string int8 = Paths.Require(Paths.CifarInt8);
+        JsonElement j = LastJson(await CliHarness.RunAsync(Pgd(store, "--transfer-to", int8, "--board", "sim")));
+
+        JsonElement board = j.GetProperty("board");
+        Assert.AreEqual(2 * N, board.GetProperty("compared").GetInt64(), "clean and adversarial image of each of N");
+        Assert.AreEqual(0, board.GetProperty("logit_mismatches").GetInt64());
+        foreach (string key in new[] { "clean_accuracy", "adversarial_accuracy", "l0", "l2", "linf" })
+        {
+            Assert.AreEqual(j.GetProperty(key).GetProperty("int8").GetDouble(), j.GetProperty(key).GetProperty("board").GetDouble(), key);
+        }
+        Assert.IsLessThan(j.GetProperty("clean_accuracy").GetProperty("board").GetDouble(), j.GetProperty("adversarial_accuracy").GetProperty("board").GetDouble());
+
+        // A resume rebuilds the board from the store (nothing left to attack: the board answers nothing new).
+        JsonElement again = LastJson(await CliHarness.RunAsync(Pgd(store, "--resume", $"{j.GetProperty("run").GetInt64()}")));
+        Assert.AreEqual(j.GetProperty("adversarial_accuracy").ToString(), again.GetProperty("adversarial_accuracy").ToString());
+        Assert.AreEqual(0, again.GetProperty("board").GetProperty("compared").GetInt64());
+    }
+
+    [TestMethod]
+    public async Task ABoardForAFloatModelWithoutAnIntegerFileIsRefusedNamingTheFix()
+    {
+        CliRun r = await CliHarness.RunAsync(Pgd(Path.Combine(_tmp, "noboardmodel.sqlite"), "--board", "sim"));
+        Assert.AreNotEqual(0, r.ExitCode, r.ToString());
+        StringAssert.Contains(r.Stderr, "--board-model FILE");
+    }
 }
