@@ -30,6 +30,10 @@ public abstract class Attack
     public virtual IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Presets { get; } =
         new Dictionary<string, IReadOnlyDictionary<string, string>>();
 
+    /// <summary>One configuration for every data set the paper used (cifar10, vww, coffee).</summary>
+    protected static IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> SamePreset(IReadOnlyDictionary<string, string> values)
+        => new Dictionary<string, IReadOnlyDictionary<string, string>> { ["cifar10"] = values, ["vww"] = values, ["coffee"] = values };
+
     /// <summary>Applies the named preset; an unknown one is an error listing the presets this attack has.</summary>
     public void ApplyPreset(string dataset)
     {

@@ -58,7 +58,7 @@ public sealed class CarliniL2 : Attack
     public override AttackParameters Parameters => Config;
 
     public override IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Presets { get; } =
-        Carlini.SamePreset(new Dictionary<string, string>
+        SamePreset(new Dictionary<string, string>
         {
             ["max_iter"] = "10",
             ["binary_search_steps"] = "10",
@@ -152,9 +152,6 @@ internal static class Carlini
 
     /// <summary>ART's factor on atanh's argument, so that 0 and 1 map to finite values.</summary>
     public const double TanhSmoother = 0.999999;
-
-    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> SamePreset(IReadOnlyDictionary<string, string> values)
-        => new Dictionary<string, IReadOnlyDictionary<string, string>> { ["cifar10"] = values, ["vww"] = values, ["coffee"] = values };
 
     /// <summary>w = atanh((2x - 1) * 0.999999) (ART's original_to_tanh for the box [0, 1]).</summary>
     public static Tensor ToTanh(Tensor x) => ((x * 2) - 1).mul(TanhSmoother).atanh();

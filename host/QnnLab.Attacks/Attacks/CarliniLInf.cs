@@ -59,7 +59,7 @@ public sealed class CarliniLInf : Attack
     public override AttackParameters Parameters => Config;
 
     public override IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Presets { get; } =
-        Carlini.SamePreset(new Dictionary<string, string>
+        SamePreset(new Dictionary<string, string>
         {
             ["max_iter"] = "10",
             ["learning_rate"] = "0.01",

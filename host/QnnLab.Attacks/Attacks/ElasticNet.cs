@@ -61,7 +61,7 @@ public sealed class ElasticNet : Attack
     public override AttackParameters Parameters => Config;
 
     public override IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Presets { get; } =
-        Carlini.SamePreset(new Dictionary<string, string>
+        SamePreset(new Dictionary<string, string>
         {
             ["max_iter"] = "10",
             ["binary_search_steps"] = "10",

@@ -9,11 +9,17 @@ namespace QnnLab.Attacks.Tests;
 /// </summary>
 internal static class LinearModel
 {
-    public static QnnModel Build(float[,] w, float[] b)
+    /// <param name="shape">The input's height, width and channels (default 1 x 1 x D); their product must be D.</param>
+    public static QnnModel Build(float[,] w, float[] b, (int H, int W, int C)? shape = null)
     {
         int classes = w.GetLength(0), d = w.GetLength(1);
+        (int h, int wd, int c) = shape ?? (1, 1, d);
+        if (h * wd * c != d)
+        {
+            throw new ArgumentException($"{h}x{wd}x{c} is not {d} values");
+        }
         var m = new QnnModel { Name = "linear", Preprocessing = InputPreprocessing.UnitRange };
-        int input = m.AddTensor(new Tensor("x", ElementType.Float32, [1, 1, 1, d]));
+        int input = m.AddTensor(new Tensor("x", ElementType.Float32, [1, h, wd, c]));
         int flat = m.AddTensor(new Tensor("flat", ElementType.Float32, [1, d]));
         var weights = new float[classes * d];
         for (int k = 0; k < classes; k++)
@@ -34,7 +40,7 @@ internal static class LinearModel
     }
 
     /// <summary>A seeded random D-dimensional classifier with <paramref name="classes"/> classes.</summary>
-    public static QnnModel Random(int classes, int d, int seed, out float[,] w, out float[] b)
+    public static QnnModel Random(int classes, int d, int seed, out float[,] w, out float[] b, (int H, int W, int C)? shape = null)
     {
         var rng = new System.Random(seed);
         w = new float[classes, d];
@@ -47,7 +53,7 @@ internal static class LinearModel
             }
             b[k] = (float)((rng.NextDouble() - 0.5) * 0.5);
         }
-        return Build(w, b);
+        return Build(w, b, shape);
     }
 
     /// <summary>Seeded inputs in [0.2, 0.8] (inside the box, so small attacks are not clipped) with the model's own labels.</summary>

@@ -37,16 +37,26 @@ public sealed class GoldenQemuTests
         }
     }
 
-    /// <summary>Runs the ARM golden runner under QEMU; the semihosting arguments are its argv.</summary>
+    /// <summary>newlib's rdimon start-up reads the semihosting command line into 256 bytes; a longer one arrives as garbage.</summary>
+    public const int CommandLineLimit = 255;
+
+    /// <summary>
+    /// Runs the ARM golden runner under QEMU; the semihosting arguments are its argv. File arguments are passed relative
+    /// to the first one's folder (QEMU runs there), so a checkout's depth cannot push the command line past newlib's limit.
+    /// </summary>
     public static ToolResult RunOnQemu(string runner, params string[] args)
     {
-        if (args.Any(a => a.Contains(',', StringComparison.Ordinal)))
+        string? dir = args.Where(File.Exists).Select(Path.GetDirectoryName).FirstOrDefault();
+        string[] argv = [.. args.Select(a => dir is not null && File.Exists(a) ? Path.GetRelativePath(dir, a) : a)];
+        if (argv.Any(a => a.Contains(',', StringComparison.Ordinal)))
         {
             Assert.Inconclusive("QEMU's -semihosting-config cannot pass arguments containing commas");
         }
-        string semi = "enable=on,target=native,arg=qnn_golden_runner," + string.Join(',', args.Select(a => "arg=" + a));
+        string line = string.Join(' ', ["qnn_golden_runner", .. argv]);
+        Assert.IsLessThanOrEqualTo(CommandLineLimit, line.Length, $"semihosting command line too long for newlib: {line}");
+        string semi = "enable=on,target=native,arg=qnn_golden_runner," + string.Join(',', argv.Select(a => "arg=" + a));
         return Tool.Run("qemu-system-arm", ["-M", "mps2-an505", "-cpu", "cortex-m33", "-nographic", "-monitor", "none", "-serial", "none",
-            "-icount", "shift=0", "-kernel", runner, "-semihosting-config", semi]);
+            "-icount", "shift=0", "-kernel", Path.GetFullPath(runner), "-semihosting-config", semi], dir);
     }
 
     [TestMethod]
