@@ -51,7 +51,7 @@ public static class SquareSearch
         var rngs = new Random[n];
         for (int i = 0; i < n; i++)
         {
-            rngs[i] = new Random(unchecked((seed * 7919) + i));
+            rngs[i] = QueryDriver.ImageRandom(seed, i);
         }
         float[] best = (float[])x.Clone();
         var margin = new double[n];

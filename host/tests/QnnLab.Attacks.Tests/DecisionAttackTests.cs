@@ -1,0 +1,97 @@
+using System.Globalization;
+using QnnLab.Attacks.Runs;
+using QnnLab.Attacks.Targets;
+
+namespace QnnLab.Attacks.Tests;
+
+/// <summary>
+/// Decision-based attacks (labels only) on linear classifiers where the minimal L2 distance to the boundary is known:
+/// |w·x + b| / ‖w‖ for two classes, when the projection onto the boundary stays inside the box.
+/// </summary>
+[TestClass]
+public sealed class DecisionAttackTests
+{
+    private const int N = 12, D = 48;
+
+    private static Attack Make(string name, params (string Key, string Value)[] set)
+    {
+        Attack a = AttackCatalog.Create(name);
+        a.ApplyPreset("cifar10");
+        foreach ((string k, string v) in set)
+        {
+            a.Parameters.Set(k, v);
+        }
+        return a;
+    }
+
+    /// <summary>Minimal L2 to the 2-class boundary, and whether its projection stays in [0, 1].</summary>
+    private static (double Distance, bool Inside) Exact(float[,] w, float[] b, ReadOnlySpan<float> x)
+    {
+        double f = b[1] - b[0], norm2 = 0;
+        var v = new double[D];
+        for (int j = 0; j < D; j++)
+        {
+            v[j] = w[1, j] - w[0, j];
+            f += v[j] * x[j];
+            norm2 += v[j] * v[j];
+        }
+        bool inside = true;
+        for (int j = 0; j < D; j++)
+        {
+            double p = x[j] - (f / norm2 * v[j]);
+            inside &= p is >= 0 and <= 1;
+        }
+        return (Math.Abs(f) / Math.Sqrt(norm2), inside);
+    }
+
+    [TestMethod]
+    [DataRow("boundary")]
+    [DataRow("geoda")]
+    public void ConvergesToWithinTenPercentOfTheAnalyticDistanceOnALinearTwoClassModel(string name)
+    {
+        using var target = new CountingTarget(new TorchTarget(LinearModel.Random(2, D, 31, out float[,] w, out float[] b)), labelsOnly: true);
+        (float[] x, int[] y) = LinearModel.Inputs(target.Inner, N, 12);
+        float[] original = (float[])x.Clone();
+        float[] adv = Make(name).Generate(target, x, y, N, seed: 1);
+        CollectionAssert.AreEqual(original, x, "the input was modified");
+        int[] after = target.Inner.Labels(adv, N);
+        int checkedImages = 0;
+        double worst = 0;
+        for (int i = 0; i < N; i++)
+        {
+            Assert.AreNotEqual(y[i], after[i], $"image {i} kept its label");
+            (double exact, bool inside) = Exact(w, b, x.AsSpan(i * D, D));
+            double l2 = Distortion.Of(x.AsSpan(i * D, D), adv.AsSpan(i * D, D)).L2;
+            Assert.IsGreaterThanOrEqualTo(exact * (1 - 1e-4), l2, $"image {i}: closer than the boundary ({l2} < {exact})");
+            if (inside)
+            {
+                checkedImages++;
+                worst = Math.Max(worst, l2 / exact);
+                Assert.IsLessThanOrEqualTo(exact * 1.10, l2, $"image {i}: L2 {l2:F4} vs minimal {exact:F4}");
+            }
+        }
+        Assert.IsGreaterThanOrEqualTo(N / 2, checkedImages, $"only {checkedImages} of {N} projections inside the box");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{name}: {checkedImages}/{N} checked, worst L2 / minimal {worst:F4}, {target.Queries / (double)N:F0} queries per image"));
+        Assert.AreEqual(target.Queries, target.BatchSizes.Sum(), "the base class's count equals the images the target was asked about");
+    }
+
+    [TestMethod]
+    [DataRow("boundary")]
+    [DataRow("geoda")]
+    public void ASeedRepeatsExactlyAndTheQueryCountWithIt(string name)
+    {
+        using var target = new TorchTarget(LinearModel.Random(3, D, 5, out _, out _));
+        (float[] x, int[] y) = LinearModel.Inputs(target, N, 2);
+        Attack Short() => Make(name, ("max_iter", "20"));
+        long q0 = target.Queries;
+        float[] a = Short().Generate(target, x, y, N, seed: 4);
+        long q1 = target.Queries;
+        float[] b2 = Short().Generate(target, x, y, N, seed: 4);
+        long q2 = target.Queries;
+        float[] c = Short().Generate(target, x, y, N, seed: 5);
+        CollectionAssert.AreEqual(a, b2);
+        Assert.AreEqual(q1 - q0, q2 - q1, "the same seed asks the same number of queries");
+        CollectionAssert.AreNotEqual(a, c);
+    }
+}
