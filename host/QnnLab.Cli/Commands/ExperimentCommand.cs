@@ -32,18 +32,45 @@ public static class ExperimentCommand
             string storePath = parse.GetValue(store) ?? Path.Combine(outPath, "attacks.sqlite");
             int n = parse.GetValue(limit) ?? c.GetProperty("limit").GetInt32();
             string name = Path.GetFileNameWithoutExtension(parse.GetValue(config)!);
+            int? cap = parse.GetValue(limit);
+            // A run may ask for fewer images than the table (Boundary, GeoDA); --limit caps every run.
+            int RunLimit(JsonElement run)
+            {
+                int own = run.TryGetProperty("limit", out JsonElement l) ? l.GetInt32() : c.GetProperty("limit").GetInt32();
+                return cap is int k ? Math.Min(k, own) : own;
+            }
+            string? preset = c.TryGetProperty("preset", out JsonElement p) ? p.GetString() : null;
+            int seed = c.GetProperty("seed").GetInt32();
+            bool direct = c.TryGetProperty("models", out JsonElement models);
+            // "set": parameter overrides by ART name, per run (a PGD eps sweep is one run per eps)
+            static string[] Overrides(JsonElement run) => run.TryGetProperty("set", out JsonElement set)
+                ? [.. set.EnumerateObject().Select(kv => $"{kv.Name}={(kv.Value.ValueKind == JsonValueKind.String ? kv.Value.GetString() : kv.Value.GetRawText())}")]
+                : [];
             var rows = new List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)>();
+            int total = c.GetProperty("runs").GetArrayLength() * (direct ? models.EnumerateObject().Count() : 1), done = 0;
             foreach (JsonElement run in c.GetProperty("runs").EnumerateArray())
             {
                 string attack = run.GetProperty("attack").GetString()!;
-                Console.Error.WriteLine($"experiment {name}: {attack} ({rows.Count + 1} of {c.GetProperty("runs").GetArrayLength()})");
-                var a = new AttackCommand.AttackArgs(attack, c.GetProperty("model").GetString()!, c.GetProperty("data").GetString()!, null,
+                if (direct)
+                {
+                    // Table 5: each precision attacked on its own model (float on the TorchSharp model, int16 / int8 on the
+                    // bit-exact engine), no transfer.
+                    foreach (JsonProperty m in models.EnumerateObject())
+                    {
+                        Console.Error.WriteLine($"experiment {name}: {attack} directly on {m.Name} ({++done} of {total})");
+                        var a = new AttackCommand.AttackArgs(attack, m.Value.GetString()!, c.GetProperty("data").GetString()!, m.Name, null, null,
+                            preset, Overrides(run), RunLimit(run), seed, 32, Path.Combine(outPath, name, $"{attack}-{m.Name}"), storePath, null, null, ReuseMatching: true);
+                        rows.Add((run, AttackCommand.Run(a, cancel)));
+                    }
+                    continue;
+                }
+                Console.Error.WriteLine($"experiment {name}: {attack} ({++done} of {total})");
+                var t = new AttackCommand.AttackArgs(attack, c.GetProperty("model").GetString()!, c.GetProperty("data").GetString()!, null,
                     string.Join(',', c.GetProperty("transfer_to").EnumerateArray().Select(e => e.GetString())), null,
-                    c.TryGetProperty("preset", out JsonElement p) ? p.GetString() : null, [], n, c.GetProperty("seed").GetInt32(), 32,
-                    Path.Combine(outPath, name, attack), storePath, null, null, ReuseMatching: true);
-                rows.Add((run, AttackCommand.Run(a, cancel)));
+                    preset, Overrides(run), RunLimit(run), seed, 32, Path.Combine(outPath, name, attack), storePath, null, null, ReuseMatching: true);
+                rows.Add((run, AttackCommand.Run(t, cancel)));
             }
-            string md = Table(c, rows, n);
+            string md = direct ? DirectTable(c, rows) : Table(c, rows, n);
             Directory.CreateDirectory(outPath);
             string file = Path.Combine(outPath, name + ".md");
             File.WriteAllText(file, md);
@@ -52,6 +79,30 @@ public static class ExperimentCommand
             return Task.FromResult(0);
         });
         return cmd;
+    }
+
+    /// <summary>Table 5's shape: one row per attack and precision, each crafted on that precision's own model.</summary>
+    private static string DirectTable(JsonElement c, List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> rows)
+    {
+        var sb = new StringBuilder();
+        AttackRunInfo first = rows[0].Outcome.Info;
+        sb.Append(CultureInfo.InvariantCulture, $"### {c.GetProperty("title").GetString()}\n\n");
+        sb.Append(CultureInfo.InvariantCulture, $"The first N images of {first.Data} (N per row), seed {first.Seed}. {c.GetProperty("paper_note").GetString()}. ");
+        sb.Append("Ours: each precision attacked on its own model; adversarial accuracy (%) and mean distortions over all N images as that model sees them (inputs in [0, 1], L0 counts changed values of H x W x C).\n\n");
+        sb.Append("| attack | precision | N | adv. acc. ours | paper | ours - paper | L0 ours / paper | L1 ours / paper | L2 ours / paper | Linf ours / paper | queries / image |\n");
+        sb.Append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        foreach ((JsonElement run, AttackCommand.AttackOutcome o) in rows)
+        {
+            string label = run.TryGetProperty("label", out JsonElement l) ? l.GetString()! : o.Info.Attack;
+            PrecisionSummary s = o.Summaries[0];
+            JsonElement paper = run.GetProperty("paper").GetProperty(o.Info.CraftTarget);
+            double ours = s.AdversarialAccuracy * 100, theirs = paper.GetProperty("acc").GetDouble();
+            sb.Append(CultureInfo.InvariantCulture,
+                $"| {label} | {s.Precision} | {s.N} | {ours:F1} | {theirs:F1} | {ours - theirs:+0.0;-0.0;0.0} | {s.MeanAll.L0:F1} / {paper.GetProperty("l0").GetDouble():F2} | " +
+                $"{s.MeanAll.L1:F2} / {paper.GetProperty("l1").GetDouble():F2} | {s.MeanAll.L2:F3} / {paper.GetProperty("l2").GetDouble():F2} | " +
+                $"{s.MeanAll.Linf:F4} / {paper.GetProperty("linf").GetDouble():F2} | {o.Queries:F0} |\n");
+        }
+        return sb.ToString();
     }
 
     private static string Table(JsonElement c, List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> rows, int n)
@@ -64,7 +115,8 @@ public static class ExperimentCommand
         sb.Append("| attack | parameters | precision | ours | paper | ours - paper |\n|---|---|---|---:|---:|---:|\n");
         foreach ((JsonElement run, AttackCommand.AttackOutcome o) in rows)
         {
-            string label = run.TryGetProperty("label", out JsonElement l) ? l.GetString()! : o.Info.Attack;
+            string label = (run.TryGetProperty("label", out JsonElement l) ? l.GetString()! : o.Info.Attack)
+                + (o.Summaries[0].N != n ? $" (N = {o.Summaries[0].N})" : "");
             JsonElement paper = run.GetProperty("paper");
             foreach (PrecisionSummary s in o.Summaries)
             {

@@ -39,4 +39,46 @@ public sealed class ExperimentCliTests
             TestData.RemoveTempDir(scratch);
         }
     }
+
+    [TestMethod]
+    public async Task ADirectConfigAttacksEachPrecisionOnItsOwnModelWithItsOverridesAndPerRunLimits()
+    {
+        Paths.Require(Paths.CifarFloatH5);
+        string scratch = TestData.TempDir();
+        try
+        {
+            // The shipped Table 5 config with its runs cut to two short ones (a run's "set" and "limit" apply to it alone).
+            string shipped = File.ReadAllText(Path.Combine(TestData.RepoRoot, "experiments", "table5-cifar10-direct.json"));
+            var root = System.Text.Json.Nodes.JsonNode.Parse(shipped)!.AsObject();
+            var runs = root["runs"]!.AsArray();
+            var square = runs.First(r => r!["attack"]!.GetValue<string>() == "square-linf")!.DeepClone().AsObject();
+            square["set"] = new System.Text.Json.Nodes.JsonObject { ["max_iter"] = 20 };
+            var geoda = runs.First(r => r!["attack"]!.GetValue<string>() == "geoda")!.DeepClone().AsObject();
+            geoda["set"] = new System.Text.Json.Nodes.JsonObject { ["max_iter"] = 600 };
+            geoda["limit"] = 2;
+            root["runs"] = new System.Text.Json.Nodes.JsonArray(square, geoda);
+            string config = Path.Combine(scratch, "direct.json");
+            File.WriteAllText(config, root.ToJsonString());
+            string outDir = Path.Combine(scratch, "out");
+
+            CliRun r = await CliHarness.RunAsync("experiment", "--config", config, "--limit", "3", "--out", outDir);
+            Assert.AreEqual(0, r.ExitCode, r.ToString());
+            string md = File.ReadAllText(Path.Combine(outDir, "direct.md"));
+            foreach (string precision in new[] { "float", "int16", "int8" })
+            {
+                StringAssert.Contains(md, $"| square-linf | {precision} | 3 |", "--limit caps the table's 1,000");
+                StringAssert.Contains(md, $"| geoda | {precision} | 2 |", "the run's own limit");
+            }
+            StringAssert.Contains(md, "| 82.3 |", "the paper's Square-Linf int-8 figure beside ours");
+            using var store = new AttackStore(Path.Combine(outDir, "attacks.sqlite"));
+            Assert.HasCount(6, store.Runs(), "one run per attack and precision");
+            CollectionAssert.AreEquivalent(new[] { "float", "int16", "int8", "float", "int16", "int8" }, store.Runs().Select(x => x.CraftTarget).ToArray());
+            Assert.IsTrue(store.Runs().Where(x => x.Attack == "square-linf").All(x => x.Parameters.Contains("max_iter=20", StringComparison.Ordinal)));
+            Assert.IsTrue(store.Runs().Where(x => x.Attack == "geoda").All(x => x.Parameters.Contains("max_iter=600", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            TestData.RemoveTempDir(scratch);
+        }
+    }
 }
