@@ -41,6 +41,16 @@ public sealed class ImageSet
     public int Count => Labels.Length;
     public int ImageSize => Height * Width * Channels;
 
+    /// <summary>Writes image <paramref name="index"/> in the attack domain (pixels / 255, in [0, 1]) into <paramref name="dest"/>.</summary>
+    public void CopyUnitImage(int index, Span<float> dest)
+    {
+        CopyImage(index, dest);
+        for (int i = 0; i < ImageSize; i++)
+        {
+            dest[i] /= 255f;
+        }
+    }
+
     /// <summary>Writes image <paramref name="index"/> in pixel units (0..255) into <paramref name="dest"/>.</summary>
     public void CopyImage(int index, Span<float> dest)
     {

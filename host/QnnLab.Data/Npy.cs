@@ -357,11 +357,8 @@ public static class NpyWriter
             var img = new float[set.ImageSize];
             for (int i = 0; i < set.Count; i++)
             {
-                set.CopyImage(i, img);
-                for (int j = 0; j < img.Length; j++)
-                {
-                    x[(long)i * img.Length + j] = img[j] / 255f;
-                }
+                set.CopyUnitImage(i, img);
+                img.CopyTo(x.AsSpan(i * img.Length, img.Length));
             }
             Write(xFile, x, shape);
         }

@@ -39,12 +39,8 @@ public static class AttackRunner
             for (int i = 0; i < n; i++)
             {
                 int idx = todo[b + i];
-                job.Set.CopyImage(idx, x.AsSpan(i * size, size));
+                job.Set.CopyUnitImage(idx, x.AsSpan(i * size, size));
                 y[i] = job.Set.Labels[idx];
-            }
-            for (int i = 0; i < x.Length; i++)
-            {
-                x[i] /= 255f;
             }
             long q0 = job.Craft.Queries, g0 = job.Craft.GradientQueries;
             float[] adv = job.Attack.Generate(job.Craft, x, y, n, unchecked((job.Seed * 1_000_003) + todo[b]));

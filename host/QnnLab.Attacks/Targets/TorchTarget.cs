@@ -44,14 +44,17 @@ public sealed class TorchTarget : AttackTarget
         return _engine.Forward(pixels, n).Probabilities;
     }
 
-    protected override Tensor ComputeLogits(Tensor x) => _engine.Logits(x * 255f);
+    // Rooted for the process: an implicit per-call Scalar can be finalized while native code still reads it.
+    private static readonly TorchSharp.Scalar PixelScale = TorchSharp.ScalarExtensionMethods.ToScalar(255f);
+
+    protected override Tensor ComputeLogits(Tensor x) => _engine.Logits(x.mul(PixelScale));
 
     protected override (Tensor Gradient, Tensor Loss, Tensor Logits) ComputeGradient(Tensor x, Func<Tensor, Tensor> loss)
     {
         using var scope = NewDisposeScope();
         // The engine differentiates with respect to pixel units p = 255 x: d/dx = 255 d/dp.
-        (Tensor g, Tensor l, Tensor logits) = _engine.InputGradient(x * 255f, loss);
-        return ((g * 255f).MoveToOuterDisposeScope(), l.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope());
+        (Tensor g, Tensor l, Tensor logits) = _engine.InputGradient(x.mul(PixelScale), loss);
+        return (g.mul(PixelScale).MoveToOuterDisposeScope(), l.MoveToOuterDisposeScope(), logits.MoveToOuterDisposeScope());
     }
 
     public override void Dispose()
