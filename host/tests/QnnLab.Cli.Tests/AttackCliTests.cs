@@ -157,4 +157,25 @@ public sealed class AttackCliTests
         Assert.AreNotEqual(0, r.ExitCode, r.ToString());
         StringAssert.Contains(r.Stderr, "--board-model FILE");
     }
+
+    [TestMethod]
+    public async Task SquareLinfWithTheSimBoardAsOracleWritesTheSameExamplesAsTheHostInt8Engine()
+    {
+        string int8 = Paths.Require(Paths.CifarInt8);
+        string[] Square(string target, string name) =>
+        [
+            "attack", "--attack", "square-linf", "-m", int8, "--target", target, "--board", "sim", "--data", Cifar, "--limit", "6", "--batch", "3",
+            "--set", "max_iter=25", "--seed", "5", "--store", Path.Combine(_tmp, name + ".sqlite"), "--out", Path.Combine(_tmp, name), "--json",
+        ];
+        JsonElement host = LastJson(await CliHarness.RunAsync(Square("int8", "oracle-host")));
+        JsonElement board = LastJson(await CliHarness.RunAsync(Square("board", "oracle-board")));
+
+        StringAssert.StartsWith(board.GetProperty("crafted_on").GetString(), "board:sim=");
+        CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(_tmp, "oracle-host", "x_adv.npy")), File.ReadAllBytes(Path.Combine(_tmp, "oracle-board", "x_adv.npy")),
+            "the board oracle produced other adversarial examples than the host engine");
+        Assert.AreEqual(host.GetProperty("queries").GetDouble(), board.GetProperty("queries").GetDouble(), "queries per image");
+        Assert.AreEqual(host.GetProperty("adversarial_accuracy").GetProperty("int8").GetDouble(), board.GetProperty("adversarial_accuracy").GetProperty("board").GetDouble());
+        Assert.AreEqual(0, board.GetProperty("board").GetProperty("logit_mismatches").GetInt64());
+        Assert.IsGreaterThan(0, board.GetProperty("board").GetProperty("compared").GetInt64());
+    }
 }
