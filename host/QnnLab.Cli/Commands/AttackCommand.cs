@@ -158,8 +158,7 @@ public static class AttackCommand
             throw new ArgumentException($"--resume {previous.Id}: that run attacked {previous.Model} on {previous.Data} with {previous.Attack}; " +
                 $"give the same --attack, --model and --data");
         }
-        Attack attack = AttackCatalog.Create(a.Attack);
-        string preset = previous is not null ? "stored" : ApplyPreset(attack, a.Preset, a.Data);
+        (Attack attack, string preset) = previous is not null ? (AttackCatalog.Create(a.Attack), "stored") : Configured(a.Attack, a.Preset, a.Data, a.Set);
         if (previous is not null)
         {
             foreach (string kv in previous.Parameters.Split(' ', StringSplitOptions.RemoveEmptyEntries))
@@ -169,18 +168,6 @@ public static class AttackCommand
                 {
                     attack.Parameters.Set(kv[..eq], kv[(eq + 1)..]);
                 }
-            }
-        }
-        else
-        {
-            foreach (string kv in a.Set)
-            {
-                int eq = kv.IndexOf('=', StringComparison.Ordinal);
-                if (eq <= 0)
-                {
-                    throw new ArgumentException($"--set '{kv}': expected NAME=VALUE");
-                }
-                attack.Parameters.Set(kv[..eq].Trim(), kv[(eq + 1)..].Trim());
             }
         }
 
@@ -329,6 +316,23 @@ public static class AttackCommand
         }
         QnnModel other = ModelFiles.Load(CommonOptions.ResolveModel(item, cancel), m.Preprocessing);
         return other.Precision == Precision.Float ? new TorchTarget(other) : new IntegerTarget(other);
+    }
+
+    /// <summary>The attack with --preset (or the one the data spec implies) and the --set overrides applied; and the preset's name.</summary>
+    public static (Attack Attack, string Preset) Configured(string name, string? preset, string data, IEnumerable<string> set)
+    {
+        Attack attack = AttackCatalog.Create(name);
+        string applied = ApplyPreset(attack, preset, data);
+        foreach (string kv in set)
+        {
+            int eq = kv.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                throw new ArgumentException($"--set '{kv}': expected NAME=VALUE");
+            }
+            attack.Parameters.Set(kv[..eq].Trim(), kv[(eq + 1)..].Trim());
+        }
+        return (attack, applied);
     }
 
     /// <summary>Applies --preset (or the one the data spec implies); returns its name for the report.</summary>

@@ -15,6 +15,7 @@ public static class BenchCommand
         var cmd = new Command("bench", "Benchmarks (figures and ratios against a peer measured in the same run)");
         cmd.Subcommands.Add(Engine());
         cmd.Subcommands.Add(BenchLinkCommand.Create());
+        cmd.Subcommands.Add(BenchAttackCommand.Create());
         return cmd;
     }
 
