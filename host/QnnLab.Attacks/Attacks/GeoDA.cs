@@ -233,16 +233,21 @@ public sealed class GeoDA : Attack
             : (shares, iterations);
     }
 
+    /// <summary>One draw of the probing noise (NHWC, res x res x channels) in the sub_dim x sub_dim DCT subspace.</summary>
+    public static double[] SubspaceNoise(int res, int channels, int subDim, Random rng) => new DctNoise(res, channels, subDim).Draw(rng);
+
     /// <summary>
     /// Gaussian noise in the span of the lowest sub_dim x sub_dim 2-D DCT-II frequencies, one map per channel (NHWC):
     /// map = C W Cᵀ with C[p, u] = alpha(u) cos((2p + 1) u pi / 2N) (N = max(res, sub_dim), as ART) and W iid normal.
     /// With C = Rᵀ Qᵀ (QR of Cᵀ, Q with orthonormal columns), C W Cᵀ = Rᵀ (Qᵀ W Q) R and Qᵀ W Q is itself res x res iid
-    /// normal: the same distribution from res² draws and two res³ products, whatever sub_dim is.
+    /// normal: the same distribution from r² draws and products of r·res² (r = rank = min(res, sub_dim)), whatever
+    /// sub_dim is.
     /// </summary>
     private sealed class DctNoise
     {
         private readonly int _res, _channels;
         private readonly double[] _r; // [res, res] upper triangular: Cᵀ = Q R
+        private readonly int[] _rows; // R's non-zero rows (its rank: min(res, sub_dim)); only these take part
 
         public DctNoise(int res, int channels, int sub)
         {
@@ -276,30 +281,32 @@ public sealed class GeoDA : Attack
                 _r[(p * res) + p] = independent ? norm : 0;
                 q[p] = [.. a.Select(v => independent ? v / norm : 0)];
             }
+            _rows = [.. Enumerable.Range(0, res).Where(j => _r[(j * res) + j] != 0)];
         }
 
         public double[] Draw(Random rng)
         {
-            int n = _res;
+            int n = _res, r = _rows.Length;
             var image = new double[n * n * _channels];
-            var z = new double[n * n];
-            var zr = new double[n * n];
+            // map = Rᵀ Z R with Z iid normal; R's zero rows drop out, so Z is r x r and only r rows of Z R are needed
+            var z = new double[r * r];
+            var zr = new double[r * n];
             for (int c = 0; c < _channels; c++)
             {
                 for (int k = 0; k < z.Length; k++)
                 {
                     z[k] = QueryDriver.Gaussian(rng);
                 }
-                // zr = Z R, then map = Rᵀ zr
                 Array.Clear(zr);
-                for (int i = 0; i < n; i++)
+                for (int a = 0; a < r; a++)
                 {
-                    for (int k = 0; k < n; k++)
+                    for (int b = 0; b < r; b++)
                     {
-                        double zik = z[(i * n) + k];
-                        for (int j = k; j < n; j++)
+                        double zab = z[(a * r) + b];
+                        int row = _rows[b] * n;
+                        for (int j = _rows[b]; j < n; j++)
                         {
-                            zr[(i * n) + j] += zik * _r[(k * n) + j];
+                            zr[(a * n) + j] += zab * _r[row + j];
                         }
                     }
                 }
@@ -307,12 +314,12 @@ public sealed class GeoDA : Attack
                 {
                     for (int px = 0; px < n; px++)
                     {
-                        double s = 0;
-                        for (int i = 0; i <= py; i++)
+                        double sum = 0;
+                        for (int a = 0; a < r && _rows[a] <= py; a++)
                         {
-                            s += _r[(i * n) + py] * zr[(i * n) + px];
+                            sum += _r[(_rows[a] * n) + py] * zr[(a * n) + px];
                         }
-                        image[(((py * n) + px) * _channels) + c] = s;
+                        image[(((py * n) + px) * _channels) + c] = sum;
                     }
                 }
             }

@@ -94,4 +94,47 @@ public sealed class DecisionAttackTests
         Assert.AreEqual(q1 - q0, q2 - q1, "the same seed asks the same number of queries");
         CollectionAssert.AreNotEqual(a, c);
     }
+
+    [TestMethod]
+    public void GeoDAsNoiseLivesInTheLowFrequencyDctSubspaceWithUnitVarianceCoefficients()
+    {
+        const int res = 8, channels = 2, sub = 3, draws = 2000;
+        var rng = new Random(3);
+        double Basis(int p, int u) => Math.Sqrt((u == 0 ? 1.0 : 2.0) / res) * Math.Cos((((2 * p) + 1) * u * Math.PI) / (2.0 * res));
+        var variance = new double[sub * sub];
+        for (int d = 0; d < draws; d++)
+        {
+            double[] noise = Attacks.GeoDA.SubspaceNoise(res, channels, sub, rng);
+            for (int c = 0; c < channels; c++)
+            {
+                for (int u = 0; u < res; u++)
+                {
+                    for (int v = 0; v < res; v++)
+                    {
+                        double coef = 0;
+                        for (int py = 0; py < res; py++)
+                        {
+                            for (int px = 0; px < res; px++)
+                            {
+                                coef += noise[(((py * res) + px) * channels) + c] * Basis(px, u) * Basis(py, v);
+                            }
+                        }
+                        if (u >= sub || v >= sub)
+                        {
+                            Assert.AreEqual(0.0, coef, 1e-9, $"frequency ({u}, {v}) outside the subspace");
+                        }
+                        else if (c == 0)
+                        {
+                            variance[(u * sub) + v] += coef * coef / draws;
+                        }
+                    }
+                }
+            }
+        }
+        // With N = res the basis is orthonormal, so the kept coefficients are the iid normal draws themselves.
+        foreach (double v in variance)
+        {
+            Assert.AreEqual(1.0, v, 0.12, "coefficient variance");
+        }
+    }
 }
