@@ -68,10 +68,7 @@ public sealed class FloatEngine : IDisposable
 {
     private readonly float _scale;
     private readonly float _offset;
-    // Held for the engine's life: a Scalar made implicitly per call can be finalized while native code still reads it
-    // (a long Square-L2 run died with c10 "toDouble: Expected false to be true" in mul_Scalar).
-    private readonly Scalar _scaleScalar;
-    private readonly Scalar _offsetScalar;
+
 
     public FloatEngine(QnnModel model, FloatEngineOptions? options = null)
     {
@@ -89,8 +86,7 @@ public sealed class FloatEngine : IDisposable
         Classes = logits[^1];
         _scale = model.Preprocessing.Scale;
         _offset = model.Preprocessing.Offset;
-        _scaleScalar = _scale.ToScalar();
-        _offsetScalar = _offset.ToScalar();
+
     }
 
     public QnnModel Model { get; }
@@ -107,8 +103,8 @@ public sealed class FloatEngine : IDisposable
     /// <summary>Pixels [N,H,W,C] (0..255) to the model's real-valued input.</summary>
     public Tensor Preprocess(Tensor pixels)
     {
-        Tensor x = _scale == 1f ? pixels : pixels.mul(_scaleScalar);
-        return _offset == 0f ? x : x.add(_offsetScalar);
+        Tensor x = _scale == 1f ? pixels : pixels.mul(Scalars.Of(_scale));
+        return _offset == 0f ? x : x.add(Scalars.Of(_offset));
     }
 
     /// <summary>Pre-softmax logits [N, classes] of pixel-unit images [N,H,W,C]; differentiable.</summary>
@@ -362,12 +358,7 @@ public sealed class FloatEngine : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        Module.Dispose();
-        _scaleScalar.Dispose();
-        _offsetScalar.Dispose();
-    }
+    public void Dispose() => Module.Dispose();
 }
 
 public enum OptimizerKind

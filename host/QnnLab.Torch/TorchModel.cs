@@ -445,7 +445,7 @@ public sealed class TorchModel : nn.Module<Tensor, Tensor>
                     var o = op.OptionsAs<AddOptions>();
                     Act b = Input(values, op.Inputs[1]);
                     bool nchw = x.Nchw && b.Nchw;
-                    Tensor sum = nchw ? x.T + b.T : x.Nhwc + b.Nhwc;
+                    Tensor sum = nchw ? x.T.add(b.T, Scalars.One) : x.Nhwc.add(b.Nhwc, Scalars.One);
                     return new Act(Activate(sum, o.Activation), nchw);
                 }
             case OpKind.Reshape:
@@ -583,8 +583,8 @@ public sealed class TorchModel : nn.Module<Tensor, Tensor>
     {
         Activation.None => x,
         Activation.Relu => F.relu(x),
-        Activation.Relu6 => x.clamp(0, 6),
-        Activation.ReluN1To1 => x.clamp(-1, 1),
+        Activation.Relu6 => x.clamp(Scalars.Of(0), Scalars.Of(6)),
+        Activation.ReluN1To1 => x.clamp(Scalars.Of(-1), Scalars.Of(1)),
         _ => throw new ModelException($"unsupported fused activation {a}"),
     };
 
@@ -605,15 +605,16 @@ public sealed class TorchModel : nn.Module<Tensor, Tensor>
         double zp = t.Quant.ZeroPoint;
         // round() is half-to-even; TFLite rounds half away from zero: sign(v)*floor(|v|+0.5).
         // In-place steps: every temporary here is as large as the activation.
-        using Tensor v = x.detach() / scale;
+        using Tensor v = x.detach().div(Scalars.Of(scale));
         using Tensor sign = v.sign();
-        Tensor dq = v.abs().add_(0.5).floor_().mul_(sign).add_(zp).clamp_(lo, hi).sub_(zp).mul_(scale);
+        Tensor dq = v.abs().add_(Scalars.Of(0.5)).floor_().mul_(sign).add_(Scalars.Of(zp)).clamp_(Scalars.Of(lo), Scalars.Of(hi))
+            .sub_(Scalars.Of(zp)).mul_(Scalars.Of(scale));
         if (!x.requires_grad)
         {
             return dq;
         }
         // Straight-through: the forward value of dq, the gradient of x.
-        return x + dq.sub_(x.detach());
+        return x.add(dq.sub_(x.detach()), Scalars.One);
     }
 
     // ---------------------------------------------------------------- write-back

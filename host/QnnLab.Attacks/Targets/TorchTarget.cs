@@ -44,8 +44,7 @@ public sealed class TorchTarget : AttackTarget
         return _engine.Forward(pixels, n).Probabilities;
     }
 
-    // Rooted for the process: an implicit per-call Scalar can be finalized while native code still reads it.
-    private static readonly TorchSharp.Scalar PixelScale = TorchSharp.ScalarExtensionMethods.ToScalar(255f);
+    private static readonly TorchSharp.Scalar PixelScale = Scalars.Of(255);
 
     protected override Tensor ComputeLogits(Tensor x) => _engine.Logits(x.mul(PixelScale));
 
