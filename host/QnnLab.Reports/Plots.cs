@@ -57,6 +57,23 @@ public static class Plots
         }
     }
 
+    /// <summary>One line with markers per series (e.g. adversarial accuracy against eps for float / int16 / int8).</summary>
+    public static void Lines(IReadOnlyList<(string Name, double[] X, double[] Y)> series, string title, string xLabel, string yLabel, string path)
+    {
+        var plt = new Plot();
+        foreach ((string name, double[] x, double[] y) in series)
+        {
+            var line = plt.Add.Scatter(x, y);
+            line.LegendText = name;
+            line.MarkerSize = 6;
+        }
+        plt.ShowLegend();
+        plt.Title(title);
+        plt.XLabel(xLabel);
+        plt.YLabel(yLabel);
+        plt.SavePng(path, Width, Height);
+    }
+
     public static void Histogram(double[] values, string title, string xLabel, string path)
     {
         var plt = new Plot();

@@ -72,6 +72,10 @@ public static class ExperimentCommand
             }
             string md = direct ? DirectTable(c, rows) : Table(c, rows, n);
             Directory.CreateDirectory(outPath);
+            if (c.TryGetProperty("figure", out JsonElement figure))
+            {
+                md += Figure(figure, rows, outPath);
+            }
             string file = Path.Combine(outPath, name + ".md");
             File.WriteAllText(file, md);
             Console.Error.WriteLine($"experiment {name}: wrote {file}");
@@ -79,6 +83,29 @@ public static class ExperimentCommand
             return Task.FromResult(0);
         });
         return cmd;
+    }
+
+    /// <summary>
+    /// A figure over one swept parameter (Figure 1: adversarial accuracy against PGD's eps): one line per precision,
+    /// the x value of each run read from its "set"; written as a PNG beside the table, with the paper's description.
+    /// </summary>
+    private static string Figure(JsonElement figure, List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> rows, string outPath)
+    {
+        string parameter = figure.GetProperty("parameter").GetString()!;
+        string file = figure.GetProperty("file").GetString()!;
+        var points = rows.Select(r => (X: r.Run.GetProperty("set").GetProperty(parameter).GetDouble(), r.Outcome)).OrderBy(p => p.X).ToList();
+        string[] precisions = [.. points[0].Outcome.Summaries.Select(s => s.Precision)];
+        var series = precisions.Select(p => (Name: p, X: points.Select(q => q.X).ToArray(),
+            Y: points.Select(q => q.Outcome.Summaries.First(s => s.Precision == p).AdversarialAccuracy * 100).ToArray())).ToList();
+        string png = Path.Combine(outPath, file);
+        QnnLab.Reports.Plots.Lines(series, figure.GetProperty("title").GetString()!, parameter, "adversarial accuracy (%)", png);
+        var sb = new StringBuilder($"\n![{file}]({file})\n\n| {parameter} | {string.Join(" | ", precisions)} |\n|---:|{string.Concat(precisions.Select(_ => "---:|"))}\n");
+        foreach ((double x, AttackCommand.AttackOutcome o) in points)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"| {x:G4} | {string.Join(" | ", o.Summaries.Select(s => (s.AdversarialAccuracy * 100).ToString("F1", CultureInfo.InvariantCulture)))} |\n");
+        }
+        sb.Append(CultureInfo.InvariantCulture, $"\nPaper: {figure.GetProperty("paper").GetString()}\n");
+        return sb.ToString();
     }
 
     /// <summary>Table 5's shape: one row per attack and precision, each crafted on that precision's own model.</summary>
@@ -117,25 +144,26 @@ public static class ExperimentCommand
         {
             string label = (run.TryGetProperty("label", out JsonElement l) ? l.GetString()! : o.Info.Attack)
                 + (o.Summaries[0].N != n ? $" (N = {o.Summaries[0].N})" : "");
-            JsonElement paper = run.GetProperty("paper");
+            JsonElement paper = run.TryGetProperty("paper", out JsonElement pe) ? pe : JsonDocument.Parse("{}").RootElement;
             foreach (PrecisionSummary s in o.Summaries)
             {
                 string key = s.Precision.StartsWith("int16", StringComparison.Ordinal) ? "int16" : s.Precision.StartsWith("int8", StringComparison.Ordinal) ? "int8" : "float";
                 double ours = s.AdversarialAccuracy * 100;
-                double theirs = paper.GetProperty(key).GetDouble();
+                string theirs = paper.TryGetProperty(key, out JsonElement t) ? t.GetDouble().ToString("F1", CultureInfo.InvariantCulture) : "-";
+                string diff = paper.TryGetProperty(key, out JsonElement t2) ? (ours - t2.GetDouble()).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) : "-";
                 sb.Append(CultureInfo.InvariantCulture,
-                    $"| {label} | {(s.Precision == o.Summaries[0].Precision ? o.Info.Parameters : "")} | {s.Precision} | {ours:F1} | {theirs:F1} | {ours - theirs:+0.0;-0.0;0.0} |\n");
+                    $"| {label} | {(s.Precision == o.Summaries[0].Precision ? o.Info.Parameters : "")} | {s.Precision} | {ours:F1} | {theirs} | {diff} |\n");
             }
         }
         sb.Append("\n| attack | L0 ours / paper | L1 ours / paper | L2 ours / paper | Linf ours / paper | queries / image |\n|---|---:|---:|---:|---:|---:|\n");
         foreach ((JsonElement run, AttackCommand.AttackOutcome o) in rows)
         {
             string label = run.TryGetProperty("label", out JsonElement l) ? l.GetString()! : o.Info.Attack;
-            JsonElement paper = run.GetProperty("paper");
+            JsonElement paper = run.TryGetProperty("paper", out JsonElement pp) ? pp : default;
+            string P(string k) => paper.ValueKind == JsonValueKind.Object && paper.TryGetProperty(k, out JsonElement v) ? v.GetDouble().ToString("F2", CultureInfo.InvariantCulture) : "-";
             PrecisionSummary f = o.Summaries[0];
             sb.Append(CultureInfo.InvariantCulture,
-                $"| {label} | {f.MeanAll.L0:F1} / {paper.GetProperty("l0").GetDouble():F2} | {f.MeanAll.L1:F2} / {paper.GetProperty("l1").GetDouble():F2} | " +
-                $"{f.MeanAll.L2:F3} / {paper.GetProperty("l2").GetDouble():F2} | {f.MeanAll.Linf:F4} / {paper.GetProperty("linf").GetDouble():F2} | {o.Queries:F0} |\n");
+                $"| {label} | {f.MeanAll.L0:F1} / {P("l0")} | {f.MeanAll.L1:F2} / {P("l1")} | {f.MeanAll.L2:F3} / {P("l2")} | {f.MeanAll.Linf:F4} / {P("linf")} | {o.Queries:F0} |\n");
         }
         return sb.ToString();
     }

@@ -81,4 +81,45 @@ public sealed class ExperimentCliTests
             TestData.RemoveTempDir(scratch);
         }
     }
+
+    [TestMethod]
+    public async Task TheFigure1ConfigDrawsOneLinePerPrecisionOverItsEpsSweep()
+    {
+        Paths.Require(Paths.CifarFloatH5);
+        string scratch = TestData.TempDir();
+        try
+        {
+            // The shipped sweep cut to three eps values and one restart (the figure's shape, not its cost).
+            var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(TestData.RepoRoot, "experiments", "figure1-cifar10-pgd.json")))!.AsObject();
+            var runs = root["runs"]!.AsArray();
+            var kept = new System.Text.Json.Nodes.JsonArray();
+            foreach (int k in new[] { 0, 6, 11 })
+            {
+                var run = runs[k]!.DeepClone().AsObject();
+                run["set"]!["num_random_init"] = 1;
+                run["set"]!["max_iter"] = 5;
+                kept.Add(run);
+            }
+            root["runs"] = kept;
+            string config = Path.Combine(scratch, "fig.json");
+            File.WriteAllText(config, root.ToJsonString());
+            string outDir = Path.Combine(scratch, "out");
+            CliRun r = await CliHarness.RunAsync("experiment", "--config", config, "--limit", "3", "--out", outDir);
+            Assert.AreEqual(0, r.ExitCode, r.ToString());
+            byte[] png = File.ReadAllBytes(Path.Combine(outDir, "figure1-cifar10-pgd.png"));
+            CollectionAssert.AreEqual(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4], "a PNG");
+            string md = File.ReadAllText(Path.Combine(outDir, "fig.md"));
+            StringAssert.Contains(md, "| eps | float | int16 | int8 |");
+            foreach (string eps in new[] { "| 0.0002 |", "| 0.003 |", "| 0.008 |" })
+            {
+                StringAssert.Contains(md, eps, "one row per swept eps, in order");
+            }
+            StringAssert.Contains(md, "Paper: float-32 and int-16 overlap");
+            Assert.IsLessThan(md.IndexOf("| 0.008 |", StringComparison.Ordinal), md.IndexOf("| 0.0002 |", StringComparison.Ordinal));
+        }
+        finally
+        {
+            TestData.RemoveTempDir(scratch);
+        }
+    }
 }
