@@ -13,6 +13,7 @@ public static class CommandCatalog
         yield return AttackCommand.Create();
         yield return ExperimentCommand.Create();
         yield return ZeroDensityCommand.Create();
+        yield return GradientCosineCommand.Create();
         yield return ExportCommand.Create();
         yield return FirmwareCommand.Create();
         yield return BoardCommand.Create();
