@@ -62,6 +62,7 @@ public abstract class Attack
             throw new ArgumentException($"attack '{Name}': {x.Length} values and {y.Length} labels for {n} images of {target.ImageSize} values");
         }
         float[] copy = x.ToArray();
+        QueriesPerImage = null;
         float[] adv = Run(target, copy, y, n, seed);
         for (int i = 0; i < adv.Length; i++)
         {
@@ -83,6 +84,12 @@ public abstract class Attack
         TargetCapabilities missing = Needs & ~target.Capabilities;
         return $"attack '{Name}' needs {missing.ToString().ToLowerInvariant()} that target '{target.Name}' cannot give (it offers {target.Capabilities.ToString().ToLowerInvariant()})";
     }
+
+    /// <summary>
+    /// Queries each image of the last <see cref="Generate"/> cost, for attacks that search image by image (the query
+    /// attacks); null for batch attacks, whose images share every query (their count per image is the batch's mean).
+    /// </summary>
+    public long[]? QueriesPerImage { get; protected set; }
 
     /// <summary>The algorithm; may use <paramref name="x"/> as scratch (it is the caller's copy).</summary>
     protected abstract float[] Run(AttackTarget target, float[] x, int[] y, int n, int seed);

@@ -83,7 +83,8 @@ public sealed class Boundary : Attack
             int image = i;
             searches[i] = Search(x.AsMemory(i * size, size), predicted[i], QueryDriver.ImageRandom(seed, i), adv => adv.CopyTo(result, image * size));
         }
-        QueryDriver.Run(target, searches);
+        // one query per image for its clean prediction, then its own search's
+        QueriesPerImage = [.. QueryDriver.Run(target, searches).Select(q => q + 1)];
         return result;
     }
 

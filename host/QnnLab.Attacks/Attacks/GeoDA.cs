@@ -76,6 +76,7 @@ public sealed class GeoDA : Attack
         int[] clean = target.Labels(x, n);
         float[] result = (float[])x.Clone();
         var searches = new List<IEnumerable<Query>>();
+        var searched = new List<int>();
         for (int i = 0; i < n; i++)
         {
             if (clean[i] != y[i])
@@ -83,9 +84,16 @@ public sealed class GeoDA : Attack
                 continue;
             }
             int image = i;
+            searched.Add(i);
             searches.Add(Search(x.AsMemory(i * size, size), y[i], schedule, dct, QueryDriver.ImageRandom(seed, i), adv => adv.CopyTo(result, image * size)));
         }
-        QueryDriver.Run(target, searches);
+        long[] counts = QueryDriver.Run(target, searches);
+        // one query per image for its clean label, then its own search's
+        QueriesPerImage = [.. Enumerable.Repeat(1L, n)];
+        for (int k = 0; k < searched.Count; k++)
+        {
+            QueriesPerImage[searched[k]] += counts[k];
+        }
         return result;
     }
 

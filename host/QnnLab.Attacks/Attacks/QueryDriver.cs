@@ -24,16 +24,18 @@ public static class QueryDriver
 {
     /// <param name="searches">One iterator per image; each leaves its result where its closure puts it.</param>
     /// <param name="scores">Answer with scores (and the labels derived from them) instead of labels only.</param>
-    public static void Run(AttackTarget target, IReadOnlyList<IEnumerable<Query>> searches, bool scores = false)
+    /// <returns>The queries each search asked.</returns>
+    public static long[] Run(AttackTarget target, IReadOnlyList<IEnumerable<Query>> searches, bool scores = false)
     {
         int size = target.ImageSize;
-        var running = new List<IEnumerator<Query>>(searches.Count);
-        foreach (IEnumerable<Query> s in searches)
+        var counts = new long[searches.Count];
+        var running = new List<(IEnumerator<Query> E, int Search)>(searches.Count);
+        for (int s = 0; s < searches.Count; s++)
         {
-            IEnumerator<Query> e = s.GetEnumerator();
+            IEnumerator<Query> e = searches[s].GetEnumerator();
             if (e.MoveNext())
             {
-                running.Add(e);
+                running.Add((e, s));
             }
             else
             {
@@ -42,11 +44,12 @@ public static class QueryDriver
         }
         while (running.Count > 0)
         {
-            int total = running.Sum(e => e.Current.Candidates.Length);
+            int total = running.Sum(r => r.E.Current.Candidates.Length);
             var batch = new float[total * size];
             int at = 0;
-            foreach (IEnumerator<Query> e in running)
+            foreach ((IEnumerator<Query> e, int search) in running)
             {
+                counts[search] += e.Current.Candidates.Length;
                 foreach (float[] c in e.Current.Candidates)
                 {
                     if (c.Length != size)
@@ -73,8 +76,8 @@ public static class QueryDriver
                 labels = target.Labels(batch, total);
             }
             at = 0;
-            var next = new List<IEnumerator<Query>>(running.Count);
-            foreach (IEnumerator<Query> e in running)
+            var next = new List<(IEnumerator<Query> E, int Search)>(running.Count);
+            foreach ((IEnumerator<Query> e, int search) in running)
             {
                 int k = e.Current.Candidates.Length;
                 e.Current.Labels = labels.AsSpan(at, k).ToArray();
@@ -85,7 +88,7 @@ public static class QueryDriver
                 at += k;
                 if (e.MoveNext())
                 {
-                    next.Add(e);
+                    next.Add((e, search));
                 }
                 else
                 {
@@ -94,6 +97,7 @@ public static class QueryDriver
             }
             running = next;
         }
+        return counts;
     }
 
     /// <summary>A standard normal draw (Box-Muller) from <paramref name="rng"/>.</summary>

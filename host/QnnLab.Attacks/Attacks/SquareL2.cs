@@ -52,8 +52,10 @@ public sealed class SquareL2 : Attack
         {
             throw new ArgumentException($"square-l2: eps {Config.Eps} must be > 0");
         }
-        return SquareSearch.Run(target, x, y, n, Config.MaxIter, Config.NbRestarts, Config.PInit, seed,
+        (float[] adv, long[] queries) = SquareSearch.Run(target, x, y, n, Config.MaxIter, Config.NbRestarts, Config.PInit, seed,
             new Proposal(target.Height, target.Width, target.Channels, Config.Eps));
+        QueriesPerImage = queries;
+        return adv;
     }
 
     private sealed class Proposal(int height, int width, int channels, double eps) : SquareSearch.IProposal

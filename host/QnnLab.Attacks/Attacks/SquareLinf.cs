@@ -44,8 +44,10 @@ public sealed class SquareLinf : Attack
         {
             throw new ArgumentException($"square-linf: eps {Config.Eps} must be > 0");
         }
-        return SquareSearch.Run(target, x, y, n, Config.MaxIter, Config.NbRestarts, Config.PInit, seed,
+        (float[] adv, long[] queries) = SquareSearch.Run(target, x, y, n, Config.MaxIter, Config.NbRestarts, Config.PInit, seed,
             new Proposal(target.Height, target.Width, target.Channels, (float)Config.Eps));
+        QueriesPerImage = queries;
+        return adv;
     }
 
     private sealed class Proposal(int height, int width, int channels, float eps) : SquareSearch.IProposal

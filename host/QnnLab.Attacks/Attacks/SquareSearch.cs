@@ -41,7 +41,8 @@ public static class SquareSearch
     public static int Side(double p, int height, int width, int min) =>
         Math.Clamp((int)Math.Round(Math.Sqrt(p * height * width), MidpointRounding.ToEven), min, Math.Max(1, Math.Min(height, width) - 1));
 
-    public static float[] Run(AttackTarget target, float[] x, int[] y, int n, int maxIter, int restarts, double pInit, int seed, IProposal proposal)
+    /// <returns>The adversarial examples and the queries each image cost.</returns>
+    public static (float[] Adversarial, long[] Queries) Run(AttackTarget target, float[] x, int[] y, int n, int maxIter, int restarts, double pInit, int seed, IProposal proposal)
     {
         if (maxIter < 1 || restarts < 1 || pInit is <= 0 or >= 1)
         {
@@ -57,6 +58,7 @@ public static class SquareSearch
         var margin = new double[n];
         var fooled = new bool[n];
         float[] clean = target.Scores(x, n);
+        long[] queries = [.. Enumerable.Repeat(1L, n)];
         var cleanMargin = new double[n];
         for (int i = 0; i < n; i++)
         {
@@ -86,7 +88,7 @@ public static class SquareSearch
                 Propose(active, (i, cand) => proposal.Step(x.AsSpan(i * size, size), best.AsSpan(i * size, size), p, rngs[i], cand));
             }
         }
-        return best;
+        return (best, queries);
 
         // Asks the target about one candidate per active image; keeps each that lowers its image's margin.
         void Propose(int[] active, CandidateWriter write)
@@ -100,6 +102,7 @@ public static class SquareSearch
             for (int k = 0; k < active.Length; k++)
             {
                 int i = active[k];
+                queries[i]++;
                 (double m, bool wrong) = Margin(scores.AsSpan(k * classes, classes), y[i]);
                 if (m < margin[i] || (wrong && !fooled[i]))
                 {

@@ -83,7 +83,7 @@ public sealed class Zoo : Attack
             int image = i;
             searches[i] = Search(x.AsMemory(i * size, size), y[i], target.Classes, QueryDriver.ImageRandom(seed, i), adv => adv.CopyTo(result, image * size));
         }
-        QueryDriver.Run(target, searches, scores: true);
+        QueriesPerImage = QueryDriver.Run(target, searches, scores: true);
         return result;
     }
 

@@ -60,7 +60,9 @@ public static class AttackRunner
                 {
                     outcomes[name] = new EvalOutcome(clean[i], a[i], Distortion.Of(cleanSeen.AsSpan(i * size, size), advSeen.AsSpan(i * size, size)));
                 }
-                batch.Add(new AttackImageResult(todo[b + i], y[i], adv.AsSpan(i * size, size).ToArray(), outcomes, q, g));
+                // query attacks count per image; batch attacks share every query, so each image gets the mean
+                double qi = job.Attack.QueriesPerImage is long[] per && per.Length == n ? per[i] : q;
+                batch.Add(new AttackImageResult(todo[b + i], y[i], adv.AsSpan(i * size, size).ToArray(), outcomes, qi, g));
             }
             store.AddBatch(runId, batch);
             recorded += n;

@@ -52,7 +52,12 @@ public sealed class DecisionAttackTests
         using var target = new CountingTarget(new TorchTarget(LinearModel.Random(2, D, 31, out float[,] w, out float[] b)), labelsOnly: true);
         (float[] x, int[] y) = LinearModel.Inputs(target.Inner, N, 12);
         float[] original = (float[])x.Clone();
-        float[] adv = Make(name).Generate(target, x, y, N, seed: 1);
+        Attack attack = Make(name);
+        float[] adv = attack.Generate(target, x, y, N, seed: 1);
+        // Candidates start from noise far from x, so they cannot be told apart by image here: the per-image counts
+        // must add up to what the target counted on its own.
+        Assert.AreEqual(target.BatchSizes.Sum(), attack.QueriesPerImage!.Sum(), "the attack's per-image counts");
+        Assert.IsTrue(attack.QueriesPerImage!.All(q => q > 1));
         CollectionAssert.AreEqual(original, x, "the input was modified");
         int[] after = target.Inner.Labels(adv, N);
         int checkedImages = 0;

@@ -86,10 +86,12 @@ public sealed class SquareAttackTests
         target.Identify(x, y);
         const int maxIter = 40;
         double eps = name == "square-linf" ? 0.05 : 0.6;
-        float[] adv = Square(name, eps, maxIter).Generate(target, x, y, N, seed: 3);
+        Attack attack = Square(name, eps, maxIter);
+        float[] adv = attack.Generate(target, x, y, N, seed: 3);
 
         Assert.AreEqual(target.Queries, target.BatchSizes.Sum(), "the base class's count equals the images the target was asked about");
         Assert.AreEqual(target.Queries, target.PerImage.Sum(l => l.Count));
+        CollectionAssert.AreEqual(target.PerImage.Select(l => (long)l.Count).ToArray(), attack.QueriesPerImage, "the attack's own count per image");
         bool[] fooled = [.. target.Inner.Labels(adv, N).Zip(y).Select(p => p.First != p.Second)];
         Assert.IsTrue(fooled.Any(f => f) && fooled.Any(f => !f), $"the case needs fooled and robust images ({fooled.Count(f => f)} of {N} fooled)");
         for (int i = 0; i < N; i++)

@@ -64,6 +64,7 @@ public sealed class ZooTests
         long q0 = target.Queries;
         float[] adv = zoo.Generate(target, x, y, N, seed: 2);
         Assert.AreEqual((long)N * 3 * 30 * ((2 * 16) + 1), target.Queries - q0, "2 nb_parallel + 1 queries per iteration, every iteration");
+        CollectionAssert.AreEqual(Enumerable.Repeat(3L * 30 * ((2 * 16) + 1), N).ToArray(), zoo.QueriesPerImage);
         CollectionAssert.AreEqual(original, x, "the input was modified");
         Assert.IsTrue(adv.All(v => v is >= 0f and <= 1f));
         int robust = target.Labels(adv, N).Zip(y).Count(p => p.First == p.Second);
