@@ -67,7 +67,7 @@ public static class ExperimentCommand
                 Console.Error.WriteLine($"experiment {name}: {attack} ({++done} of {total})");
                 var t = new AttackCommand.AttackArgs(attack, c.GetProperty("model").GetString()!, c.GetProperty("data").GetString()!, null,
                     string.Join(',', c.GetProperty("transfer_to").EnumerateArray().Select(e => e.GetString())), null,
-                    preset, Overrides(run), RunLimit(run), seed, 32, Path.Combine(outPath, name, attack), storePath, null, null, ReuseMatching: true);
+                    preset, Overrides(run), RunLimit(run), seed, 32, Path.Combine(outPath, name, Folder(run, attack)), storePath, null, null, ReuseMatching: true);
                 rows.Add((run, AttackCommand.Run(t, cancel)));
             }
             string md = direct ? DirectTable(c, rows) : Table(c, rows, n);
@@ -83,6 +83,21 @@ public static class ExperimentCommand
             return Task.FromResult(0);
         });
         return cmd;
+    }
+
+    /// <summary>A run's output folder: its label made file-safe (a sweep repeats one attack), else the attack's name.</summary>
+    private static string Folder(JsonElement run, string attack)
+    {
+        if (!run.TryGetProperty("label", out JsonElement l) || l.GetString() is not string label)
+        {
+            return attack;
+        }
+        var safe = new StringBuilder();
+        foreach (char ch in label.ToLowerInvariant())
+        {
+            safe.Append(char.IsLetterOrDigit(ch) || ch is '.' or '-' ? ch : '-');
+        }
+        return safe.ToString();
     }
 
     /// <summary>

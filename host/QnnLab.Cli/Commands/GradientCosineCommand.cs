@@ -30,10 +30,14 @@ public static class GradientCosineCommand
         Option<string> data = CommonOptions.Data();
         Option<int?> limit = CommonOptions.Limit();
         Option<bool> noDeepFool = new("--no-deepfool") { Description = "Skip DeepFool's minimal L2 per precision" };
+        Option<bool> fakeQuant = new("--fake-quant")
+        {
+            Description = "Also compare each integer model with its activations fake-quantized (the STE surrogate): the dequantized view of an int16 and an int8 model that share int8 weights is one and the same float model",
+        };
         Option<bool> json = CommonOptions.Json();
         var cmd = new Command("gradient-cosine", "Gradient misalignment between a float model and its quantized versions (paper Table 7), and DeepFool's distance to the boundary")
         {
-            model, compare, data, limit, noDeepFool, json,
+            model, compare, data, limit, noDeepFool, fakeQuant, json,
         };
         cmd.SetAction((parse, cancel) =>
         {
@@ -60,6 +64,11 @@ public static class GradientCosineCommand
                     throw new ArgumentException($"--compare {file}: is a float model; give int8/int16 files");
                 }
                 targets.Add((ModelFiles.Name(q.Precision), new TorchTarget(q)));
+                if (parse.GetValue(fakeQuant))
+                {
+                    string name = ModelFiles.Name(q.Precision) + " fake-quant";
+                    targets.Add((name, new TorchTarget(new QnnLab.Torch.FloatEngine(q, new QnnLab.Torch.FloatEngineOptions { FakeQuantActivations = true }), name, ownsEngine: true)));
+                }
             }
             try
             {

@@ -115,6 +115,7 @@ public sealed class ExperimentCliTests
                 StringAssert.Contains(md, eps, "one row per swept eps, in order");
             }
             StringAssert.Contains(md, "Paper: float-32 and int-16 overlap");
+            Assert.IsTrue(File.Exists(Path.Combine(outDir, "fig", "pgd-eps-0.008", "x_adv.npy")), "each swept run writes its own examples");
             Assert.IsLessThan(md.IndexOf("| 0.008 |", StringComparison.Ordinal), md.IndexOf("| 0.0002 |", StringComparison.Ordinal));
         }
         finally
