@@ -256,6 +256,12 @@ public static class AttackCommand
             {
                 Console.Error.WriteLine($"attack: board {check.Link}: {check.Compared} answers compared with the host engine logit by logit, {check.LogitMismatches} mismatches");
             }
+            if (attack is QnnLab.Attacks.Attacks.AutoAttack aa && aa.ImagesAttacked > 0)
+            {
+                // AutoAttack's own report, over the images attacked in this session (a resumed run's earlier ones are not in it)
+                Console.Error.WriteLine($"autoattack: robust accuracy after each component over {aa.ImagesAttacked} images: " +
+                    string.Join(", ", aa.RobustTotal.Select(t => $"{t.Component} {100.0 * t.Robust / aa.ImagesAttacked:F1} %")));
+            }
             var outcome = new AttackOutcome(run, store.GetRun(run), preset, summaries,
                 results.Count == 0 ? 0 : results.Average(r => r.Queries), results.Count == 0 ? 0 : results.Average(r => r.GradientQueries),
                 progress.Elapsed.TotalSeconds, a.Store, a.Out, check);
