@@ -24,14 +24,14 @@ public sealed class ExperimentCliTests
             StringAssert.Contains(md, "| 78.4 |", "the paper's DeepFool int-8 figure beside ours");
             using (var store = new AttackStore(Path.Combine(outDir, "attacks.sqlite")))
             {
-                Assert.HasCount(7, store.Runs(), "one run per row");
+                Assert.HasCount(8, store.Runs(), "one run per row");
                 Assert.IsTrue(store.Runs().All(x => x.Status == "done" && x.Total == 4));
             }
             CliRun again = await CliHarness.RunAsync("experiment", "--config", config, "--limit", "4", "--out", outDir);
             Assert.AreEqual(0, again.ExitCode, again.ToString());
             Assert.AreEqual(md, File.ReadAllText(Path.Combine(outDir, "table6-cifar10-whitebox.md")), "same runs, same table");
             using var after = new AttackStore(Path.Combine(outDir, "attacks.sqlite"));
-            Assert.HasCount(7, after.Runs(), "the rerun created no run");
+            Assert.HasCount(8, after.Runs(), "the rerun created no run");
         }
         finally
         {
