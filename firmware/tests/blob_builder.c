@@ -104,6 +104,20 @@ void qb_default_tables(qb_builder *b)
                 b->precision == 2 ? (int16_t)lround(x * 32767.0) : (int16_t)(lround(x * 255.0) - 128);
         }
     }
+    /* Boundary j of b bits: the smallest q whose pixel value (q / 32767 or q + 128, in pixel units) reaches
+     * 255 (j + 1/2) / L; qmax + 1 where none does, and in each b's last slot. */
+    const int32_t qmin = b->precision == 2 ? -32768 : -128, qmax = b->precision == 2 ? 32767 : 127;
+    for (int bits = 1; bits <= 8; ++bits) {
+        int levels = (1 << bits) - 1;
+        for (int j = 0; j <= levels; ++j) {
+            int32_t q = qmin;
+            double edge = 255.0 * (j + 0.5) / levels;
+            while (j < levels && q <= qmax && (b->precision == 2 ? q * 255.0 / 32767.0 : q + 128.0) < edge) {
+                ++q;
+            }
+            b->squeeze_bounds[(1 << bits) - 2 + j] = j < levels ? q : qmax + 1;
+        }
+    }
 }
 
 void qb_fix_crc(qb_builder *b)
@@ -124,14 +138,14 @@ uint32_t qb_finish(qb_builder *b)
     b->input_table_off = pos;
     pos += 512;
     b->squeeze_table_off = pos;
-    pos += 508;
+    pos += 508 + 4 * 510;
     pos = (pos + 7u) & ~7u;
     b->data_base = pos;
     pos += b->data_len;
     b->blob_len = pos;
 
     memcpy(o, "QNNB", 4);
-    qb_put16(o + QNN_H_VERSION, 1);
+    qb_put16(o + QNN_H_VERSION, QNN_BLOB_VERSION);
     qb_put16(o + QNN_H_HEADER_SIZE, QNN_HEADER_SIZE);
     qb_put32(o + QNN_H_TOTAL_SIZE, b->blob_len);
     for (int i = 0; i < 16; ++i) {
@@ -179,6 +193,9 @@ uint32_t qb_finish(qb_builder *b)
     }
     for (int i = 0; i < 254; ++i) {
         qb_put16(o + b->squeeze_table_off + 2 * i, (uint16_t)b->squeeze_table[i]);
+    }
+    for (int i = 0; i < 510; ++i) {
+        qb_put32(o + b->squeeze_table_off + 508 + 4 * i, (uint32_t)b->squeeze_bounds[i]);
     }
     memcpy(o + b->data_base, b->data, b->data_len);
     qb_fix_crc(b);

@@ -33,6 +33,7 @@ typedef struct qb_builder {
     uint32_t arena_size;
     int16_t input_table[256];
     int16_t squeeze_table[254];
+    int32_t squeeze_bounds[510]; /* tensor bit-depth boundaries, b = 1..8 */
     /* Output of qb_finish: 8-aligned. */
     _Alignas(8) uint8_t blob[QB_DATA_CAP + 8192];
     uint32_t blob_len;

@@ -1,8 +1,10 @@
 /* Runs a model blob over raw pixel inputs and compares every output element with golden values.
- *   qnn_golden_runner <blob> <inputs.bin> <expected.bin | -> [portable|cmsis-nn] [bits:N|median:K] [tensor]
+ *   qnn_golden_runner <blob> <inputs.bin> <expected.bin | -> [portable|cmsis-nn] [bits:N|median:K] [tensor] [input-out:FILE]
  * inputs.bin: N records of input_bytes raw HWC pixels, or with "tensor" of already quantized input tensors
- * (input_bytes elements of the activation type, little-endian; run through qnn_run_tensor); expected.bin: N records of output_count
- * elements in the output type (int8, or int16 little-endian). "-" prints the outputs instead.
+ * (input_bytes elements of the activation type, little-endian; squeezed on their values when a squeezer is given);
+ * expected.bin: N records of output_count elements in the output type (int8, or int16 little-endian). "-" prints
+ * the outputs instead. input-out:FILE writes each record's squeezed and quantized input tensor (what the model
+ * would run on, little-endian) to FILE instead of inferring: the host's squeezers are checked against it.
  * Exit 0 when every element of every record matches. Works hosted and under QEMU semihosting. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,7 @@ int main(int argc, char **argv)
     const qnn_kernels *kernels = &qnn_kernels_portable;
     qnn_squeezer sq = {QNN_SQUEEZE_NONE, 0};
     int tensor = 0;
+    const char *input_out = NULL;
     for (int i = 4; i < argc; ++i) {
         if (strcmp(argv[i], "cmsis-nn") == 0) {
 #ifdef QNN_HAVE_CMSIS_NN
@@ -51,6 +54,8 @@ int main(int argc, char **argv)
         } else if (strncmp(argv[i], "bits:", 5) == 0) {
             sq.kind = QNN_SQUEEZE_BIT_DEPTH;
             sq.param = (uint8_t)atoi(argv[i] + 5);
+        } else if (strncmp(argv[i], "input-out:", 10) == 0) {
+            input_out = argv[i] + 10;
         } else if (strncmp(argv[i], "median:", 7) == 0) {
             sq.kind = QNN_SQUEEZE_MEDIAN;
             sq.param = (uint8_t)atoi(argv[i] + 7);
@@ -78,10 +83,30 @@ int main(int argc, char **argv)
     unsigned long long inference = 0, squeeze = 0, quantize = 0;
     uint8_t expected[2 * QNN_MAX_OUTPUTS];
     const size_t record = tensor ? (size_t)m.info.input_bytes * m.info.precision : m.info.input_bytes;
+    const qnn_input_kind kind = tensor ? QNN_INPUT_TENSOR : QNN_INPUT_PIXELS;
+    if (input_out) {
+        FILE *out = fopen(input_out, "wb");
+        if (!out) {
+            fprintf(stderr, "cannot open %s\n", input_out);
+            return 2;
+        }
+        const size_t tensor_bytes = (size_t)m.info.input_bytes * m.info.precision;
+        while (fread(s_pixels, 1, record, in) == record) {
+            s = qnn_prepare_input(&m, kind, s_pixels, record, &sq, NULL);
+            if (s != QNN_OK || fwrite(qnn_input_data(&m), 1, tensor_bytes, out) != tensor_bytes) {
+                fprintf(stderr, "record %lu: %s\n", records, s != QNN_OK ? qnn_status_name(s) : "write failed");
+                return 3;
+            }
+            ++records;
+        }
+        fclose(out);
+        fclose(in);
+        printf("model %s: %lu records, input tensors written\n", m.info.name, records);
+        return records ? 0 : 1;
+    }
     while (fread(s_pixels, 1, record, in) == record) {
         qnn_run_result r;
-        s = tensor ? qnn_run_tensor(&m, s_pixels, record, &r, NULL)
-                   : qnn_run(&m, s_pixels, m.info.input_bytes, &sq, &r, NULL);
+        s = qnn_run_input(&m, kind, s_pixels, record, &sq, &r, NULL);
         if (s != QNN_OK) {
             fprintf(stderr, "record %lu: run failed: %s\n", records, qnn_status_name(s));
             return 3;

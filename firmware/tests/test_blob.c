@@ -4,6 +4,7 @@
 #include "../core/src/qnn_internal.h"
 #include "blob_builder.h"
 #include "qnn/qnn.h"
+#include "qnn/qnn_squeeze.h"
 #include "test_harness.h"
 
 static qb_builder B;
@@ -93,8 +94,25 @@ TEST(truncated_and_header_errors)
     B.blob[0] = 'X';
     EXPECT_EQ(qnn_blob_validate(B.blob, n, NULL), QNN_E_MAGIC);
     build_model(0);
-    qb_put16(B.blob + 4, 2);
+    qb_put16(B.blob + 4, 1); /* version 1 had no tensor bit-depth boundaries */
     EXPECT_EQ(validate_fixed(), QNN_E_VERSION);
+    build_model(0);
+    qb_put16(B.blob + 4, 3);
+    EXPECT_EQ(validate_fixed(), QNN_E_VERSION);
+}
+
+TEST(tensor_bit_depth_boundaries_are_validated)
+{
+    /* 1-bit boundary (slot 0) above the 1-bit sentinel; a 3-bit entry below its predecessor; a sentinel not qmax + 1 */
+    const uint32_t slots[] = {0, 7, 1};
+    const int32_t values[] = {200, -128, 100};
+    for (int i = 0; i < 3; ++i) {
+        build_model(0);
+        qb_put32(B.blob + B.squeeze_table_off + 508 + 4 * slots[i], (uint32_t)values[i]);
+        EXPECT_EQ(validate_fixed(), QNN_E_PARAM);
+    }
+    build_model(0);
+    EXPECT_EQ(validate_fixed(), QNN_OK);
 }
 
 TEST(bad_checksum)
@@ -308,4 +326,74 @@ TEST(detector_l1_over_softmax_outputs)
     EXPECT_EQ(qnn_detect(&m, px, 16, sq, 2, 1000, &d), QNN_OK);
     EXPECT_EQ(d.adversarial, 0);
     EXPECT_EQ(qnn_detect(&m, px, 16, sq, 0, 1000, &d), QNN_E_SQUEEZE);
+}
+
+/* Squeezing the quantized tensor of pixels on the grid gives what squeezing the pixels gives, for every pixel value
+ * and every bit depth and window (SPEC "Squeezing a quantized input tensor"), on int8 and int16 inputs. */
+static void check_tensor_squeeze_equals_pixel_squeeze(uint8_t precision)
+{
+    if (precision == 2) {
+        /* the same graph's input re-declared int16 would not validate; only the tables matter for preparation, so
+         * the int16 tables are checked through the builder's default tables directly */
+        qb_init(&B, 2);
+        qb_default_tables(&B);
+        for (unsigned bits = 1; bits <= 8; ++bits) {
+            const int32_t *bounds = B.squeeze_bounds + (1u << bits) - 2u;
+            for (int p = 0; p < 256; ++p) {
+                EXPECT_EQ(qnn_bit_depth_level_q(B.input_table[p], bounds, bits), qnn_bit_depth_level((uint8_t)p, bits));
+            }
+        }
+        return;
+    }
+    uint32_t n = build_model(0);
+    qnn_model m;
+    EXPECT_EQ(qnn_model_load(&m, B.blob, n, NULL), QNN_OK);
+    uint8_t px[16];
+    int8_t q[16], from_pixels[16];
+    for (int base = 0; base < 256; base += 16) {
+        for (int i = 0; i < 16; ++i) {
+            px[i] = (uint8_t)(base + ((i * 7) % 16));
+            q[i] = (int8_t)(px[i] - 128);
+        }
+        for (int kind = 1; kind <= 2; ++kind) {
+            for (int param = kind == 1 ? 1 : 2; param <= (kind == 1 ? 8 : 7); ++param) {
+                qnn_squeezer sq = {(uint8_t)kind, (uint8_t)param};
+                EXPECT_EQ(qnn_prepare_input(&m, QNN_INPUT_PIXELS, px, 16, &sq, NULL), QNN_OK);
+                memcpy(from_pixels, qnn_input_data(&m), 16);
+                EXPECT_EQ(qnn_prepare_input(&m, QNN_INPUT_TENSOR, q, 16, &sq, NULL), QNN_OK);
+                EXPECT_TRUE(memcmp(from_pixels, qnn_input_data(&m), 16) == 0);
+            }
+        }
+    }
+    qnn_squeezer too_big = {QNN_SQUEEZE_MEDIAN, 8};
+    EXPECT_EQ(qnn_prepare_input(&m, QNN_INPUT_TENSOR, q, 16, &too_big, NULL), QNN_E_SQUEEZE);
+    EXPECT_EQ(qnn_prepare_input(&m, QNN_INPUT_TENSOR, q, 15, NULL, NULL), QNN_E_INPUT);
+}
+
+TEST(int8_tensor_squeeze_equals_pixel_squeeze_on_the_grid)
+{
+    check_tensor_squeeze_equals_pixel_squeeze(1);
+}
+
+TEST(int16_tensor_levels_equal_pixel_levels_on_the_grid)
+{
+    check_tensor_squeeze_equals_pixel_squeeze(2);
+}
+
+TEST(off_grid_tensor_values_take_the_level_of_their_real_value)
+{
+    /* int8 model, q = p - 128: pixel 18 is level 0 of 3 bits (18 * 7 / 255 = 0.49), 19 is level 1 (0.52); a bit-depth
+     * run writes the level's table value, squeeze_table[6 + k] */
+    uint32_t n = build_model(0);
+    qnn_model m;
+    EXPECT_EQ(qnn_model_load(&m, B.blob, n, NULL), QNN_OK);
+    int8_t q[16];
+    for (int i = 0; i < 16; ++i) {
+        q[i] = (int8_t)(i < 8 ? 18 - 128 : 19 - 128);
+    }
+    qnn_squeezer sq = {QNN_SQUEEZE_BIT_DEPTH, 3};
+    EXPECT_EQ(qnn_prepare_input(&m, QNN_INPUT_TENSOR, q, 16, &sq, NULL), QNN_OK);
+    const int8_t *in = (const int8_t *)qnn_input_data(&m);
+    EXPECT_EQ(in[0], B.squeeze_table[6]);
+    EXPECT_EQ(in[15], B.squeeze_table[7]);
 }

@@ -80,3 +80,72 @@ TEST(bit_depth_matches_float_formula)
     EXPECT_EQ(lv[2], 1); /* 0.502 -> 1 */
     EXPECT_EQ(lv[3], 1);
 }
+
+/* A small deterministic generator (tests must not depend on rand()'s implementation). */
+static uint32_t lcg(uint32_t *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return *s >> 8;
+}
+
+TEST(sliding_median_equals_the_sorted_window_for_every_window_and_shape)
+{
+    /* random images, windows 2..7, shapes narrower and wider than the window, 1..3 channels, few and many distinct
+     * values (ties decide which equal value is the median only by rank, so duplicates must be counted right) */
+    static uint8_t im[13 * 11 * 3], want[13 * 11 * 3], got[13 * 11 * 3];
+    const int shapes[][3] = {{1, 1, 1}, {1, 2, 1}, {2, 3, 2}, {5, 4, 3}, {13, 11, 3}, {7, 1, 1}, {3, 9, 1}};
+    uint32_t seed = 1;
+    for (unsigned s = 0; s < sizeof shapes / sizeof shapes[0]; ++s) {
+        const int h = shapes[s][0], w = shapes[s][1], c = shapes[s][2];
+        for (int range = 0; range < 2; ++range) {
+            for (int i = 0; i < h * w * c; ++i) {
+                im[i] = (uint8_t)(range ? lcg(&seed) : lcg(&seed) % 3u);
+            }
+            for (int k = 2; k <= QNN_MEDIAN_MAX; ++k) {
+                qnn_median_filter_reference(im, h, w, c, k, want);
+                qnn_median_filter(im, h, w, c, k, got);
+                EXPECT_TRUE(memcmp(want, got, (size_t)(h * w * c)) == 0);
+            }
+        }
+    }
+}
+
+TEST(median_of_tensor_values_is_the_pixel_median_through_any_increasing_map)
+{
+    /* int16 (little-endian in, native out) and int8 tensors: the median of v(p) is v(median of p) */
+    static uint8_t im[9 * 8 * 3], want[9 * 8 * 3];
+    static uint8_t le[2 * 9 * 8 * 3];
+    static int16_t out16[9 * 8 * 3];
+    static int8_t in8[9 * 8 * 3], out8[9 * 8 * 3];
+    uint32_t seed = 7;
+    for (int i = 0; i < 9 * 8 * 3; ++i) {
+        im[i] = (uint8_t)lcg(&seed);
+        int16_t v = (int16_t)(im[i] * 257 - 32768 + (im[i] & 1)); /* increasing, spans the int16 range */
+        le[2 * i] = (uint8_t)((uint16_t)v & 0xFFu);
+        le[2 * i + 1] = (uint8_t)((uint16_t)v >> 8);
+        in8[i] = (int8_t)(im[i] - 128);
+    }
+    for (int k = 2; k <= QNN_MEDIAN_MAX; ++k) {
+        qnn_median_filter_reference(im, 9, 8, 3, k, want);
+        qnn_median_any(le, QNN_ELEM_I16LE, out16, QNN_ELEM_I16, 9, 8, 3, k);
+        qnn_median_any(in8, QNN_ELEM_I8, out8, QNN_ELEM_I8, 9, 8, 3, k);
+        for (int i = 0; i < 9 * 8 * 3; ++i) {
+            EXPECT_EQ(out16[i], (int16_t)(want[i] * 257 - 32768 + (want[i] & 1)));
+            EXPECT_EQ(out8[i], (int8_t)(want[i] - 128));
+        }
+    }
+}
+
+TEST(tensor_level_counts_the_boundaries_reached)
+{
+    /* 2 bits, boundaries at -10, 0, 10 (and the sentinel): q below -10 is level 0, -10..-1 level 1, 10 and up 3 */
+    const int32_t bounds[4] = {-10, 0, 10, 128};
+    EXPECT_EQ(qnn_bit_depth_level_q(-128, bounds, 2), 0u);
+    EXPECT_EQ(qnn_bit_depth_level_q(-11, bounds, 2), 0u);
+    EXPECT_EQ(qnn_bit_depth_level_q(-10, bounds, 2), 1u);
+    EXPECT_EQ(qnn_bit_depth_level_q(-1, bounds, 2), 1u);
+    EXPECT_EQ(qnn_bit_depth_level_q(0, bounds, 2), 2u);
+    EXPECT_EQ(qnn_bit_depth_level_q(9, bounds, 2), 2u);
+    EXPECT_EQ(qnn_bit_depth_level_q(10, bounds, 2), 3u);
+    EXPECT_EQ(qnn_bit_depth_level_q(127, bounds, 2), 3u);
+}

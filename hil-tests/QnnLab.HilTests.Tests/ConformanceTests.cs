@@ -107,6 +107,58 @@ public sealed class ConformanceTests
     }
 
     [TestMethod]
+    [DataRow("int16", "bits=4")]
+    [DataRow("int16", "bits=8")]
+    [DataRow("int16", "median=6")]
+    [DataRow("int8", "median=7")]
+    [DataRow("int16", "bits=4,median=2")]
+    [DataRow("int8", "bits=5,median=2,threshold=0.5")]
+    public async Task SqueezingATensorOffThePixelGrid_EqualsTheHostsTensorSqueezers(string precision, string squeeze)
+    {
+        // Adversarial examples arrive as INPUT_TENSOR: the board squeezes the tensor's values (model-blob SPEC) as
+        // TensorSqueezer / HostSqueeze.Median do, and the detector scores them the same.
+        await using BoardSession b = await HilBoard.OpenAsync();
+        ImageSet set = HilBoard.Cifar(Math.Min(HilBoard.Inputs, 6));
+        using var model = new EngineHilModel(HilBoard.Model(precision));
+        SqueezeSettings settings = SqueezeSettings.Parse(squeeze);
+        await HilRunner.PrepareBoardAsync(b.Connection, model, settings, default);
+        var rng = new Random(11);
+        bool int8 = precision == "int8";
+        var inputs = new ReadOnlyMemory<byte>[set.Count];
+        var tensors = new short[set.Count][];
+        for (int i = 0; i < set.Count; i++)
+        {
+            // the image's on-grid tensor (int8: p - 128; int16: round(p / 255 * 32767)) moved off the grid by noise
+            tensors[i] = new short[set.ImageSize];
+            for (int j = 0; j < set.ImageSize; j++)
+            {
+                int p = set.Pixels![(i * set.ImageSize) + j];
+                int q = int8 ? p - 128 + rng.Next(-2, 3) : (int)Math.Round(p / 255.0 * 32767) + rng.Next(-200, 201);
+                tensors[i][j] = (short)Math.Clamp(q, int8 ? -128 : -32768, int8 ? 127 : 32767);
+            }
+            inputs[i] = int8 ? Array.ConvertAll(tensors[i], v => (byte)(sbyte)v) : System.Runtime.InteropServices.MemoryMarshal.AsBytes(tensors[i].AsSpan()).ToArray();
+        }
+        int i2 = 0;
+        await foreach (InferResult r in b.Connection.InferManyAsync(inputs, new InferOptions(InputTensor: true)))
+        {
+            HostExpectation want = model.ExpectTensor(tensors[i2], settings);
+            CollectionAssert.AreEqual(want.Logits, LogitBytes.Encode(r.Logits, r.LogitBytes), $"input {i2}: logits");
+            Assert.AreEqual(want.Label, r.Label, $"input {i2}: label");
+            if (settings.Detector)
+            {
+                Assert.AreEqual(want.DetectorScore, (int)r.DetectorScore, $"input {i2}: detector score");
+                Assert.AreEqual(want.Flagged, r.Adversarial, $"input {i2}: verdict");
+            }
+            else
+            {
+                Assert.IsGreaterThan(0UL, r.StageTimes[InferResult.Squeeze], $"input {i2}: the squeeze is timed");
+            }
+            i2++;
+        }
+        Assert.AreEqual(set.Count, i2);
+    }
+
+    [TestMethod]
     public async Task SqueezingOff_AfterOn_GivesTheUnsqueezedAnswer()
     {
         await using BoardSession b = await HilBoard.OpenAsync();

@@ -5,14 +5,17 @@ using QnnLab.Model;
 
 namespace QnnLab.Firmware;
 
-/// <summary>Field offsets and codes of the model blob (shared/model-blob/SPEC.md, version 1).</summary>
+/// <summary>Field offsets and codes of the model blob (shared/model-blob/SPEC.md, version 2).</summary>
 public static class BlobFormat
 {
     public const int HeaderSize = 96;
     public const int TensorRecordSize = 32;
     public const int OpRecordSize = 20;
     public const int InputTableEntries = 256;
+    public const int Version = 2;
     public const int SqueezeTableEntries = 254;
+    /// <summary>i32 tensor bit-depth boundaries after the 254 levels: slots 2^b - 2 .. 2^(b+1) - 3 for b = 1..8.</summary>
+    public const int SqueezeBoundEntries = 510;
     public const int MaxOutputs = 64;
 
     public const int OffTotalSize = 8;
@@ -60,7 +63,7 @@ public static class BlobExporter
             w.AddOp(op);
         }
         name ??= model.Source.Name;
-        byte[] bytes = w.Finish(modelHash, name, InputTable(model), SqueezeTable(model));
+        byte[] bytes = w.Finish(modelHash, name, InputTable(model), SqueezeTable(model), SqueezeBoundaries(model));
         return new ModelBlob(bytes, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(BlobFormat.OffCrc)), w.TensorCount, w.OpCount,
             (uint)model.ArenaBytesPerImage, model.ActivationType == ElementType.Int8 ? 1 : 2, model.InputSize, model.OutputSize,
             AsciiName(name));
@@ -96,6 +99,48 @@ public static class BlobExporter
             }
         }
         return t;
+    }
+
+    /// <summary>
+    /// Tensor bit-depth boundaries for b = 1..8 (SPEC "Squeezing a quantized input tensor"): slot (2^b - 2) + j is the
+    /// smallest quantized input q whose pixel value <see cref="PixelValue"/> reaches 255 (j + 1/2) / L, or qmax + 1;
+    /// slot (2^b - 2) + L is qmax + 1.
+    /// </summary>
+    public static int[] SqueezeBoundaries(IntegerModel model)
+    {
+        (int qmin, int qmax) = model.ActivationType == ElementType.Int8 ? (sbyte.MinValue, sbyte.MaxValue) : (short.MinValue, short.MaxValue);
+        var t = new int[BlobFormat.SqueezeBoundEntries];
+        for (int bits = 1; bits <= 8; bits++)
+        {
+            int levels = (1 << bits) - 1;
+            for (int j = 0; j <= levels; j++)
+            {
+                double edge = 255.0 * (j + 0.5) / levels;
+                int lo = qmin, hi = qmax + 1; // the answer lies in [lo, hi]
+                while (j < levels && lo < hi)
+                {
+                    int mid = lo + ((hi - lo) / 2);
+                    if (PixelValue(model, mid) >= edge)
+                    {
+                        hi = mid;
+                    }
+                    else
+                    {
+                        lo = mid + 1;
+                    }
+                }
+                t[(1 << bits) - 2 + j] = j < levels ? lo : qmax + 1;
+            }
+        }
+        return t;
+    }
+
+    /// <summary>The pixel value (0..255 scale) a quantized input stands for: ((q - zp) s - offset) / scale, in double.</summary>
+    public static double PixelValue(IntegerModel model, int q)
+    {
+        (float scale, int zp) = model.InputQuantization;
+        InputPreprocessing pre = model.Source.Preprocessing;
+        return (((q - zp) * (double)scale) - pre.Offset) / pre.Scale;
     }
 
     /// <summary>Level k of L in pixel units (k / L of full scale), as the host squeezer produces it.</summary>
@@ -236,7 +281,7 @@ public static class BlobExporter
         private void Add(byte kind, int[] inputs, TensorSlot output, byte[] parameters)
             => _ops.Add(new OpRecord(kind, inputs, Act(output), parameters));
 
-        public byte[] Finish(ReadOnlySpan<byte> hash, string name, short[] inputTable, short[] squeezeTable)
+        public byte[] Finish(ReadOnlySpan<byte> hash, string name, short[] inputTable, short[] squeezeTable, int[] squeezeBounds)
         {
             int pos = BlobFormat.HeaderSize;
             int tensorTable = pos;
@@ -247,7 +292,7 @@ public static class BlobExporter
             int inputTableOff = pos;
             pos += 2 * BlobFormat.InputTableEntries;
             int squeezeTableOff = pos;
-            pos += 2 * BlobFormat.SqueezeTableEntries;
+            pos += (2 * BlobFormat.SqueezeTableEntries) + (4 * BlobFormat.SqueezeBoundEntries);
 
             // Data region: op params, then constants, each 8-aligned.
             var opParams = new int[_ops.Count];
@@ -272,7 +317,7 @@ public static class BlobExporter
             var o = new byte[total];
             Span<byte> b = o;
             "QNNB"u8.CopyTo(b);
-            BinaryPrimitives.WriteUInt16LittleEndian(b[4..], 1);
+            BinaryPrimitives.WriteUInt16LittleEndian(b[4..], BlobFormat.Version);
             BinaryPrimitives.WriteUInt16LittleEndian(b[6..], BlobFormat.HeaderSize);
             BinaryPrimitives.WriteUInt32LittleEndian(b[BlobFormat.OffTotalSize..], (uint)total);
             hash[..Math.Min(16, hash.Length)].CopyTo(b[BlobFormat.OffHash..]);
@@ -330,6 +375,11 @@ public static class BlobExporter
             for (int i = 0; i < squeezeTable.Length; i++)
             {
                 BinaryPrimitives.WriteInt16LittleEndian(b[(squeezeTableOff + (2 * i))..], squeezeTable[i]);
+            }
+            int boundsOff = squeezeTableOff + (2 * BlobFormat.SqueezeTableEntries);
+            for (int i = 0; i < squeezeBounds.Length; i++)
+            {
+                BinaryPrimitives.WriteInt32LittleEndian(b[(boundsOff + (4 * i))..], squeezeBounds[i]);
             }
             BinaryPrimitives.WriteUInt32LittleEndian(b[BlobFormat.OffCrc..], Crc32.Compute(o, BlobFormat.OffCrc));
             return o;

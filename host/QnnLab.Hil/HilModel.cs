@@ -77,6 +77,7 @@ public sealed class EngineHilModel : IHilModel
     private readonly IntegerClassifier _engine;
     private readonly int _logitWidth;
     private readonly float _outputScale;
+    private TensorSqueezer? _tensorSqueezer;
 
     /// <summary>The device core's blob, made by <see cref="QnnLab.Firmware.BlobExporter"/>.</summary>
     public static readonly BlobExport DefaultExport = (model, path) =>
@@ -118,11 +119,6 @@ public sealed class EngineHilModel : IHilModel
 
     public HostExpectation Expect(byte[] pixels, SqueezeSettings squeeze)
     {
-        byte[] raw = Run(pixels, null);
-        if (!squeeze.Enabled)
-        {
-            return Result(raw);
-        }
         var squeezed = new List<byte[]>();
         if (squeeze.Bits > 0)
         {
@@ -131,6 +127,35 @@ public sealed class EngineHilModel : IHilModel
         if (squeeze.Median > 1)
         {
             squeezed.Add(Run(HostSqueeze.Median(pixels, Height, Width, Channels, squeeze.Median), null));
+        }
+        return Combine(Run(pixels, null), squeezed, squeeze);
+    }
+
+    /// <summary>
+    /// What a board answers for a quantized input tensor (INPUT_TENSOR; int8 or int16 values, the model's
+    /// activation type) with <paramref name="squeeze"/> on: the squeezers act on the tensor's values.
+    /// </summary>
+    public HostExpectation ExpectTensor(short[] tensor, SqueezeSettings squeeze)
+    {
+        var squeezed = new List<byte[]>();
+        if (squeeze.Bits > 0)
+        {
+            _tensorSqueezer ??= new TensorSqueezer(_engine.Compiled);
+            squeezed.Add(_engine.RawOutputsOfTensor(_tensorSqueezer.BitDepth(tensor, squeeze.Bits)));
+        }
+        if (squeeze.Median > 1)
+        {
+            squeezed.Add(_engine.RawOutputsOfTensor(HostSqueeze.Median<short>(tensor, Height, Width, Channels, squeeze.Median)));
+        }
+        return Combine(_engine.RawOutputsOfTensor(tensor), squeezed, squeeze);
+    }
+
+    /// <summary>One squeezer: its answer; the detector: the original's answer with the max L1 score (SPEC "Detector").</summary>
+    private HostExpectation Combine(byte[] raw, List<byte[]> squeezed, SqueezeSettings squeeze)
+    {
+        if (!squeeze.Enabled)
+        {
+            return Result(raw);
         }
         if (!squeeze.Detector)
         {

@@ -47,21 +47,32 @@ public static class HostSqueeze
         return i < n ? i : period - 1 - i;
     }
 
-    /// <summary>k x k median per channel of an HWC image (k = 2..5), the element of rank k*k/2.</summary>
-    public static byte[] Median(ReadOnlySpan<byte> pixels, int height, int width, int channels, int k)
+    /// <summary>Largest median window the device core takes.</summary>
+    public const int MaxMedian = 7;
+
+    /// <summary>k x k median per channel of an HWC image (k = 2..7), the element of rank k*k/2.</summary>
+    public static byte[] Median(ReadOnlySpan<byte> pixels, int height, int width, int channels, int k) =>
+        Median<byte>(pixels, height, width, channels, k);
+
+    /// <summary>
+    /// The same median on any ordered values, e.g. a quantized input tensor's: the median of quantized values is the
+    /// quantized median, since quantization is monotone (SPEC "Squeezing a quantized input tensor").
+    /// </summary>
+    public static T[] Median<T>(ReadOnlySpan<T> values, int height, int width, int channels, int k)
+        where T : unmanaged, IComparable<T>
     {
-        if (k is < 2 or > 5)
+        if (k is < 2 or > MaxMedian)
         {
-            throw new ArgumentOutOfRangeException(nameof(k), k, "median window is 2..5");
+            throw new ArgumentOutOfRangeException(nameof(k), k, $"median window is 2..{MaxMedian}");
         }
-        if (pixels.Length != height * width * channels)
+        if (values.Length != height * width * channels)
         {
-            throw new ArgumentException($"{pixels.Length} pixels is not {height}x{width}x{channels}");
+            throw new ArgumentException($"{values.Length} values is not {height}x{width}x{channels}");
         }
         int lo = -(k / 2);
         int rank = k * k / 2;
-        var result = new byte[pixels.Length];
-        Span<byte> window = stackalloc byte[k * k];
+        var result = new T[values.Length];
+        Span<T> window = stackalloc T[k * k];
         for (int y = 0; y < height; y++)
         {
             for (int x = 0; x < width; x++)
@@ -75,7 +86,7 @@ public static class HostSqueeze
                         for (int dx = 0; dx < k; dx++)
                         {
                             int xx = Reflect(x + lo + dx, width);
-                            window[n++] = pixels[(((yy * width) + xx) * channels) + c];
+                            window[n++] = values[(((yy * width) + xx) * channels) + c];
                         }
                     }
                     window.Sort();
@@ -84,6 +95,66 @@ public static class HostSqueeze
             }
         }
         return result;
+    }
+}
+
+/// <summary>
+/// Bit-depth squeezing of a model's quantized input tensor (int8 or int16 values), as the device core does it from
+/// the blob's tables (SPEC "Squeezing a quantized input tensor"): the level of q counts the b-bit boundaries it
+/// reaches, the result is that level's quantized input. The tables are the exporter's own, so host and board agree.
+/// </summary>
+public sealed class TensorSqueezer
+{
+    private readonly short[] _inputTable;
+    private readonly short[] _levels;
+    private readonly int[] _bounds;
+
+    public TensorSqueezer(QnnLab.Engine.IntegerModel model)
+    {
+        _inputTable = QnnLab.Firmware.BlobExporter.InputTable(model);
+        _levels = QnnLab.Firmware.BlobExporter.SqueezeTable(model);
+        _bounds = QnnLab.Firmware.BlobExporter.SqueezeBoundaries(model);
+    }
+
+    /// <summary>Level 0..2^b - 1 of quantized value q.</summary>
+    public int Level(int q, int bits)
+    {
+        CheckBits(bits);
+        int first = (1 << bits) - 2, lo = 0, hi = (1 << bits) - 1;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) / 2;
+            if (q >= _bounds[first + mid])
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    /// <summary>The quantized input of level k of b bits (b = 8: pixel k through the input table).</summary>
+    public short LevelValue(int k, int bits) => bits == 8 ? _inputTable[k] : _levels[(1 << bits) - 2 + k];
+
+    public short[] BitDepth(ReadOnlySpan<short> q, int bits)
+    {
+        var r = new short[q.Length];
+        for (int i = 0; i < q.Length; i++)
+        {
+            r[i] = LevelValue(Level(q[i], bits), bits);
+        }
+        return r;
+    }
+
+    private static void CheckBits(int bits)
+    {
+        if (bits is < 1 or > 8)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bits), bits, "bit depth is 1..8");
+        }
     }
 }
 
@@ -118,15 +189,15 @@ public sealed record SqueezeSettings(int Bits = 0, int Median = 0, double? Thres
             }
             s = kv[0].ToLowerInvariant() switch
             {
-                "bits" => s with { Bits = ParseInt(kv, 1, 7) },
-                "median" => s with { Median = ParseInt(kv, 2, 5) },
+                "bits" => s with { Bits = ParseInt(kv, 1, 8) },
+                "median" => s with { Median = ParseInt(kv, 2, HostSqueeze.MaxMedian) },
                 "threshold" => s with { Threshold = double.TryParse(kv[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double t) && t >= 0 ? t : throw new ArgumentException($"--squeeze: threshold '{kv[1]}' is not a non-negative number") },
                 _ => throw new ArgumentException($"--squeeze: unknown setting '{kv[0]}' (bits, median, threshold)"),
             };
         }
         if (!s.Enabled)
         {
-            throw new ArgumentException("--squeeze: give bits=1..7 and/or median=2..5");
+            throw new ArgumentException($"--squeeze: give bits=1..8 and/or median=2..{HostSqueeze.MaxMedian}");
         }
         return s;
     }

@@ -107,6 +107,34 @@ public sealed class IntegerClassifier : IClassifier
         return result;
     }
 
+    /// <summary>
+    /// Raw quantized outputs (little-endian bytes) of one image given as the model's quantized input tensor
+    /// (int8 or int16 values): what a board sent that tensor over INPUT_TENSOR must answer.
+    /// </summary>
+    public byte[] RawOutputsOfTensor(ReadOnlySpan<short> tensor)
+    {
+        if (tensor.Length != Compiled.InputSize)
+        {
+            throw new ArgumentException($"tensor of {tensor.Length} values for a model taking {Compiled.InputSize}");
+        }
+        lock (_workers)
+        {
+            Worker w = _workers[0];
+            if (Precision == Precision.Int8)
+            {
+                var q = new sbyte[tensor.Length];
+                for (int i = 0; i < q.Length; i++)
+                {
+                    q[i] = checked((sbyte)tensor[i]);
+                }
+                w.Engine.Run(q, 1, w.Out8.AsSpan(0, Classes));
+                return System.Runtime.InteropServices.MemoryMarshal.AsBytes(w.Out8.AsSpan(0, Classes)).ToArray();
+            }
+            w.Engine.Run(tensor, 1, w.Out16.AsSpan(0, Classes));
+            return System.Runtime.InteropServices.MemoryMarshal.AsBytes(w.Out16.AsSpan(0, Classes)).ToArray();
+        }
+    }
+
     /// <summary>Runs <paramref name="body"/>(worker, offset, n) on every batch of up to <see cref="MaxBatch"/> images, one worker per thread.</summary>
     private void ForEachBatch(int count, Action<Worker, int, int> body)
     {

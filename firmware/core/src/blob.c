@@ -520,7 +520,7 @@ qnn_status qnn_blob_validate(const void *blob_v, size_t size_in, qnn_blob_info *
     CHECK(blob != NULL, QNN_E_NULL);
     CHECK(size_in >= QNN_HEADER_SIZE, QNN_E_TRUNCATED);
     CHECK(memcmp(blob, "QNNB", 4) == 0, QNN_E_MAGIC);
-    CHECK(qnn_rd16(blob + QNN_H_VERSION) == 1, QNN_E_VERSION);
+    CHECK(qnn_rd16(blob + QNN_H_VERSION) == QNN_BLOB_VERSION, QNN_E_VERSION);
     CHECK(qnn_rd16(blob + QNN_H_HEADER_SIZE) == QNN_HEADER_SIZE, QNN_E_VERSION);
     uint32_t size = qnn_rd32(blob + QNN_H_TOTAL_SIZE);
     CHECK(size_in <= UINT32_MAX && size == (uint32_t)size_in, QNN_E_TRUNCATED);
@@ -534,7 +534,7 @@ qnn_status qnn_blob_validate(const void *blob_v, size_t size_in, qnn_blob_info *
     uint32_t tt = qnn_rd32(blob + QNN_H_TENSOR_TABLE), ot = qnn_rd32(blob + QNN_H_OP_TABLE);
     uint32_t it = qnn_rd32(blob + QNN_H_INPUT_TABLE), st = qnn_rd32(blob + QNN_H_SQUEEZE_TABLE);
     CHECK(region_ok(tt, tensor_count * QNN_TENSOR_REC_SIZE, size) && region_ok(ot, op_count * QNN_OP_REC_SIZE, size) &&
-              region_ok(it, 2u * QNN_INPUT_TABLE_ENTRIES, size) && region_ok(st, 2u * QNN_SQUEEZE_TABLE_ENTRIES, size),
+              region_ok(it, 2u * QNN_INPUT_TABLE_ENTRIES, size) && region_ok(st, 2u * QNN_SQUEEZE_TABLE_ENTRIES + 4u * QNN_SQUEEZE_BOUND_ENTRIES, size),
           QNN_E_BOUNDS);
     CHECK(tt % 4u == 0 && ot % 4u == 0 && it % 4u == 0 && st % 4u == 0, QNN_E_ALIGNMENT);
     uint8_t precision = blob[QNN_H_PRECISION];
@@ -570,6 +570,17 @@ qnn_status qnn_blob_validate(const void *blob_v, size_t size_in, qnn_blob_info *
     for (unsigned i = 0; i < QNN_SQUEEZE_TABLE_ENTRIES; ++i) {
         int16_t v = (int16_t)qnn_rd16(blob + st + 2 * i);
         CHECK(v >= qmin && v <= qmax, QNN_E_PARAM);
+    }
+    /* Tensor bit-depth boundaries: per b, 2^b - 1 non-decreasing values in [qmin, qmax + 1], then qmax + 1. */
+    const uint32_t bt = st + 2u * QNN_SQUEEZE_TABLE_ENTRIES;
+    for (unsigned bits = 1; bits <= 8; ++bits) {
+        const uint32_t first = (1u << bits) - 2u, levels = (1u << bits) - 1u;
+        int32_t prev = qmin;
+        for (uint32_t j = 0; j <= levels; ++j) {
+            int32_t v = (int32_t)qnn_rd32(blob + bt + 4u * (first + j));
+            CHECK(v >= prev && v <= qmax + 1 && (j < levels || v == qmax + 1), QNN_E_PARAM);
+            prev = v;
+        }
     }
 
     /* Graph: def[t] = op writing t (-1 for the model input), last[t] = last op reading t. */

@@ -168,7 +168,7 @@ static qnn_status check_squeezer(const qnn_squeezer *sq)
     if (sq->kind == QNN_SQUEEZE_BIT_DEPTH && sq->param >= 1 && sq->param <= 8) {
         return QNN_OK;
     }
-    if (sq->kind == QNN_SQUEEZE_MEDIAN && sq->param >= 2 && sq->param <= 5) {
+    if (sq->kind == QNN_SQUEEZE_MEDIAN && sq->param >= 2 && sq->param <= QNN_MEDIAN_MAX) {
         return QNN_OK;
     }
     return QNN_E_SQUEEZE;
@@ -199,6 +199,24 @@ qnn_status qnn_squeeze(const qnn_model *m, const qnn_squeezer *sq, const uint8_t
     return QNN_OK;
 }
 
+/* Quantized input for bit-depth level k of b bits (b = 8: the input table, whose entry k is pixel k). */
+static const int16_t *level_table(const qnn_model *m, unsigned bits)
+{
+    const uint8_t *blob = m->blob;
+    if (bits >= 8) {
+        return (const int16_t *)(const void *)(blob + qnn_rd32(blob + QNN_H_INPUT_TABLE));
+    }
+    /* Levels of b bits start at entry 2^b - 2 of the squeeze table. */
+    return (const int16_t *)(const void *)(blob + qnn_rd32(blob + QNN_H_SQUEEZE_TABLE)) + ((1u << bits) - 2u);
+}
+
+/* The b-bit boundaries in quantized input units (SPEC: after the squeeze table's levels). */
+static const int32_t *level_bounds(const qnn_model *m, unsigned bits)
+{
+    const uint8_t *table = m->blob + qnn_rd32(m->blob + QNN_H_SQUEEZE_TABLE) + 2u * QNN_SQUEEZE_TABLE_ENTRIES;
+    return (const int32_t *)(const void *)table + ((1u << bits) - 2u);
+}
+
 qnn_status qnn_quantize_input(qnn_model *m, const qnn_squeezer *sq, const uint8_t *squeezed)
 {
     if (!m || !m->loaded) {
@@ -208,15 +226,9 @@ qnn_status qnn_quantize_input(qnn_model *m, const qnn_squeezer *sq, const uint8_
     if (s != QNN_OK) {
         return s;
     }
-    const uint8_t *blob = m->blob;
-    uint32_t table = qnn_rd32(blob + QNN_H_INPUT_TABLE);
-    if (sq && sq->kind == QNN_SQUEEZE_BIT_DEPTH && sq->param < 8) {
-        /* Levels of b bits start at entry 2^b - 2 of the squeeze table. */
-        table = qnn_rd32(blob + QNN_H_SQUEEZE_TABLE) + 2u * ((1u << sq->param) - 2u);
-    }
-    const int16_t *lut = (const int16_t *)(const void *)(blob + table);
+    const int16_t *lut = level_table(m, sq && sq->kind == QNN_SQUEEZE_BIT_DEPTH ? sq->param : 8u);
     qnn_tensor_rec t;
-    qnn_read_tensor(blob, qnn_rd16(blob + QNN_H_INPUT), &t);
+    qnn_read_tensor(m->blob, qnn_rd16(m->blob + QNN_H_INPUT), &t);
     const uint32_t n = m->info.input_bytes;
     if (m->info.precision == 2) {
         int16_t *q = (int16_t *)(void *)(s_arena + t.offset);
@@ -230,6 +242,98 @@ qnn_status qnn_quantize_input(qnn_model *m, const qnn_squeezer *sq, const uint8_
         }
     }
     return QNN_OK;
+}
+
+/* A quantized input tensor (little-endian) into the arena's input, squeezed on its values (SPEC): the median
+ * of quantized values is the quantized median (quantization is monotone), bit depth goes through the blob's
+ * boundaries and levels. */
+static void tensor_to_arena(qnn_model *m, const qnn_squeezer *sq, const uint8_t *src)
+{
+    qnn_tensor_rec t;
+    qnn_read_tensor(m->blob, qnn_rd16(m->blob + QNN_H_INPUT), &t);
+    void *dst = s_arena + t.offset;
+    const int wide = m->info.precision == 2;
+    const qnn_elem_kind in_kind = wide ? QNN_ELEM_I16LE : QNN_ELEM_I8, out_kind = wide ? QNN_ELEM_I16 : QNN_ELEM_I8;
+    const uint32_t n = m->info.input_bytes;
+    if (sq && sq->kind == QNN_SQUEEZE_MEDIAN) {
+        qnn_median_any(src, in_kind, dst, out_kind, m->info.input_h, m->info.input_w, m->info.input_c, sq->param);
+    } else if (sq && sq->kind == QNN_SQUEEZE_BIT_DEPTH) {
+        const int16_t *lut = level_table(m, sq->param);
+        const int32_t *bounds = level_bounds(m, sq->param);
+        for (uint32_t i = 0; i < n; ++i) {
+            qnn_elem_set(dst, out_kind, i, lut[qnn_bit_depth_level_q(qnn_elem_get(src, in_kind, i), bounds, sq->param)]);
+        }
+    } else if (wide) {
+        for (uint32_t i = 0; i < n; ++i) {
+            qnn_elem_set(dst, out_kind, i, qnn_elem_get(src, in_kind, i));
+        }
+    } else {
+        memcpy(dst, src, n);
+    }
+}
+
+qnn_status qnn_prepare_input(qnn_model *m, qnn_input_kind kind, const void *data, size_t bytes, const qnn_squeezer *sq,
+                             qnn_stage_cycles *cycles)
+{
+    if (!m || !m->loaded) {
+        return QNN_E_NOT_LOADED;
+    }
+    if (!data) {
+        return QNN_E_NULL;
+    }
+    qnn_status s = check_squeezer(sq);
+    if (s != QNN_OK) {
+        return s;
+    }
+    const int squeezing = sq && sq->kind != QNN_SQUEEZE_NONE;
+    qnn_stage_cycles c = {0, 0, 0};
+    uint32_t t0 = qnn_platform_cycles();
+    if (kind == QNN_INPUT_TENSOR) {
+        if (bytes != (size_t)m->info.input_bytes * m->info.precision) {
+            return QNN_E_INPUT;
+        }
+        tensor_to_arena(m, sq, (const uint8_t *)data);
+        /* Squeezing a tensor writes the arena directly: its time is the squeeze stage, a plain copy the quantize one. */
+        uint32_t dt = qnn_platform_cycles() - t0;
+        if (squeezing) {
+            c.squeeze = dt;
+        } else {
+            c.quantize = dt;
+        }
+    } else {
+        if (bytes != m->info.input_bytes) {
+            return QNN_E_INPUT;
+        }
+        const uint8_t *src = (const uint8_t *)data;
+        if (squeezing) {
+            s = qnn_squeeze(m, sq, src, s_squeezed);
+            if (s != QNN_OK) {
+                return s;
+            }
+            src = s_squeezed;
+        }
+        uint32_t t1 = qnn_platform_cycles();
+        s = qnn_quantize_input(m, sq, src);
+        if (s != QNN_OK) {
+            return s;
+        }
+        c.squeeze = t1 - t0;
+        c.quantize = qnn_platform_cycles() - t1;
+    }
+    if (cycles) {
+        *cycles = c;
+    }
+    return QNN_OK;
+}
+
+const void *qnn_input_data(const qnn_model *m)
+{
+    if (!m || !m->loaded) {
+        return NULL;
+    }
+    qnn_tensor_rec t;
+    qnn_read_tensor(m->blob, qnn_rd16(m->blob + QNN_H_INPUT), &t);
+    return s_arena + t.offset;
 }
 
 const void *qnn_output_data(const qnn_model *m)
@@ -259,51 +363,8 @@ static void collect_outputs(const qnn_model *m, qnn_run_result *res)
     }
 }
 
-qnn_status qnn_run(qnn_model *m, const uint8_t *pixels, size_t n, const qnn_squeezer *sq, qnn_run_result *res,
-                   uint32_t *op_cycles)
-{
-    if (!m || !m->loaded) {
-        return QNN_E_NOT_LOADED;
-    }
-    if (!pixels || !res) {
-        return QNN_E_NULL;
-    }
-    if (n != m->info.input_bytes) {
-        return QNN_E_INPUT;
-    }
-    qnn_status s = check_squeezer(sq);
-    if (s != QNN_OK) {
-        return s;
-    }
-    memset(res, 0, sizeof *res);
-    const uint8_t *src = pixels;
-    uint32_t t0 = qnn_platform_cycles();
-    if (sq && sq->kind != QNN_SQUEEZE_NONE) {
-        s = qnn_squeeze(m, sq, pixels, s_squeezed);
-        if (s != QNN_OK) {
-            return s;
-        }
-        src = s_squeezed;
-    }
-    uint32_t t1 = qnn_platform_cycles();
-    s = qnn_quantize_input(m, sq, src);
-    if (s != QNN_OK) {
-        return s;
-    }
-    uint32_t t2 = qnn_platform_cycles();
-    s = qnn_invoke(m, op_cycles);
-    if (s != QNN_OK) {
-        return s;
-    }
-    uint32_t t3 = qnn_platform_cycles();
-    res->cycles.squeeze = t1 - t0;
-    res->cycles.quantize = t2 - t1;
-    res->cycles.inference = t3 - t2;
-    collect_outputs(m, res);
-    return QNN_OK;
-}
-
-qnn_status qnn_run_tensor(qnn_model *m, const void *data, size_t bytes, qnn_run_result *res, uint32_t *op_cycles)
+qnn_status qnn_run_input(qnn_model *m, qnn_input_kind kind, const void *data, size_t bytes, const qnn_squeezer *sq,
+                         qnn_run_result *res, uint32_t *op_cycles)
 {
     if (!m || !m->loaded) {
         return QNN_E_NOT_LOADED;
@@ -311,37 +372,34 @@ qnn_status qnn_run_tensor(qnn_model *m, const void *data, size_t bytes, qnn_run_
     if (!data || !res) {
         return QNN_E_NULL;
     }
-    if (bytes != (size_t)m->info.input_bytes * m->info.precision) {
-        return QNN_E_INPUT;
-    }
     memset(res, 0, sizeof *res);
-    qnn_tensor_rec t;
-    qnn_read_tensor(m->blob, qnn_rd16(m->blob + QNN_H_INPUT), &t);
-    uint32_t t0 = qnn_platform_cycles();
-    /* Little-endian elements, as the protocol carries them; byte-wise so any host endianness reads them alike. */
-    const uint8_t *src = (const uint8_t *)data;
-    if (m->info.precision == 2) {
-        int16_t *q = (int16_t *)(void *)(s_arena + t.offset);
-        for (uint32_t i = 0; i < m->info.input_bytes; ++i) {
-            q[i] = (int16_t)(uint16_t)(src[2 * i] | (src[2 * i + 1] << 8));
-        }
-    } else {
-        memcpy(s_arena + t.offset, src, m->info.input_bytes);
-    }
-    uint32_t t1 = qnn_platform_cycles();
-    qnn_status s = qnn_invoke(m, op_cycles);
+    qnn_status s = qnn_prepare_input(m, kind, data, bytes, sq, &res->cycles);
     if (s != QNN_OK) {
         return s;
     }
-    uint32_t t2 = qnn_platform_cycles();
-    res->cycles.quantize = t1 - t0;
-    res->cycles.inference = t2 - t1;
+    uint32_t t0 = qnn_platform_cycles();
+    s = qnn_invoke(m, op_cycles);
+    if (s != QNN_OK) {
+        return s;
+    }
+    res->cycles.inference = qnn_platform_cycles() - t0;
     collect_outputs(m, res);
     return QNN_OK;
 }
 
-qnn_status qnn_detect(qnn_model *m, const uint8_t *pixels, size_t n, const qnn_squeezer *sqs, unsigned n_sq,
-                      int32_t threshold, qnn_detect_result *res)
+qnn_status qnn_run(qnn_model *m, const uint8_t *pixels, size_t n, const qnn_squeezer *sq, qnn_run_result *res,
+                   uint32_t *op_cycles)
+{
+    return qnn_run_input(m, QNN_INPUT_PIXELS, pixels, n, sq, res, op_cycles);
+}
+
+qnn_status qnn_run_tensor(qnn_model *m, const void *data, size_t bytes, qnn_run_result *res, uint32_t *op_cycles)
+{
+    return qnn_run_input(m, QNN_INPUT_TENSOR, data, bytes, NULL, res, op_cycles);
+}
+
+qnn_status qnn_detect_input(qnn_model *m, qnn_input_kind kind, const void *data, size_t bytes, const qnn_squeezer *sqs,
+                            unsigned n_sq, int32_t threshold, qnn_detect_result *res)
 {
     if (!res || !sqs) {
         return QNN_E_NULL;
@@ -351,13 +409,13 @@ qnn_status qnn_detect(qnn_model *m, const uint8_t *pixels, size_t n, const qnn_s
     }
     memset(res, 0, sizeof *res);
     uint32_t t0 = qnn_platform_cycles();
-    qnn_status s = qnn_run(m, pixels, n, NULL, &res->raw, NULL);
+    qnn_status s = qnn_run_input(m, kind, data, bytes, NULL, &res->raw, NULL);
     if (s != QNN_OK) {
         return s;
     }
     for (unsigned i = 0; i < n_sq; ++i) {
         qnn_run_result r;
-        s = qnn_run(m, pixels, n, &sqs[i], &r, NULL);
+        s = qnn_run_input(m, kind, data, bytes, &sqs[i], &r, NULL);
         if (s != QNN_OK) {
             return s;
         }
@@ -375,4 +433,10 @@ qnn_status qnn_detect(qnn_model *m, const uint8_t *pixels, size_t n, const qnn_s
     res->adversarial = res->score > threshold;
     res->total_cycles = qnn_platform_cycles() - t0;
     return QNN_OK;
+}
+
+qnn_status qnn_detect(qnn_model *m, const uint8_t *pixels, size_t n, const qnn_squeezer *sqs, unsigned n_sq,
+                      int32_t threshold, qnn_detect_result *res)
+{
+    return qnn_detect_input(m, QNN_INPUT_PIXELS, pixels, n, sqs, n_sq, threshold, res);
 }

@@ -13,6 +13,9 @@
 #define QNN_OP_REC_SIZE 20u
 #define QNN_INPUT_TABLE_ENTRIES 256u
 #define QNN_SQUEEZE_TABLE_ENTRIES 254u
+/* After the squeeze table's 254 i16 levels: 510 i32 tensor bit-depth boundaries (b = 1..8), blob version 2. */
+#define QNN_SQUEEZE_BOUND_ENTRIES 510u
+#define QNN_BLOB_VERSION 2u
 #define QNN_LUT_ENTRIES 513
 #define QNN_NO_TENSOR 0xFFFFu
 

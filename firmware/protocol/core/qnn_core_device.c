@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "qnn/qnn_squeeze.h"
 #include "qnn_sha256.h"
 
 static void board_info(void *ctx, qnn_board_info_t *out)
@@ -95,7 +96,7 @@ static int set_squeeze(void *ctx, const qnn_squeeze_t *cfg)
 {
     qnn_core_device_t *d = (qnn_core_device_t *)ctx;
     int median = cfg->median_size > 1;
-    if ((median && cfg->median_size > 5) || (cfg->detector && cfg->bit_depth == 0 && !median)) {
+    if ((median && cfg->median_size > QNN_MEDIAN_MAX) || cfg->bit_depth > 8 || (cfg->detector && cfg->bit_depth == 0 && !median)) {
         return QNN_DEV_ERR_BAD_ARGUMENT;
     }
     if (!cfg->detector && cfg->bit_depth != 0 && median) {
@@ -133,9 +134,6 @@ static int infer(void *ctx, const uint8_t *input, uint32_t len, int is_tensor, q
         return QNN_DEV_ERR_NO_MODEL;
     }
     const qnn_squeeze_t *c = &d->squeeze;
-    if (is_tensor && (c->bit_depth || c->median_size > 1 || c->detector)) {
-        return QNN_DEV_ERR_NOT_SUPPORTED; /* Feature Squeezing is defined on pixels, not on quantized tensors */
-    }
     qnn_squeezer sq[2];
     unsigned n_sq = 0;
     if (c->bit_depth) {
@@ -151,14 +149,10 @@ static int infer(void *ctx, const uint8_t *input, uint32_t len, int is_tensor, q
     static qnn_detect_result det;
     static qnn_run_result plain;
     memset(res->stage_time, 0, sizeof(res->stage_time));
-    if (is_tensor) {
-        qnn_status s = qnn_run_tensor(&d->model, input, len, &plain, NULL);
-        if (s != QNN_OK) {
-            return map_status(s);
-        }
-        run = &plain;
-    } else if (c->detector) {
-        qnn_status s = qnn_detect(&d->model, input, len, sq, n_sq, integer_threshold(c->threshold), &det);
+    /* A quantized tensor (an input off the pixel grid) is squeezed on its values (model-blob SPEC). */
+    const qnn_input_kind kind = is_tensor ? QNN_INPUT_TENSOR : QNN_INPUT_PIXELS;
+    if (c->detector) {
+        qnn_status s = qnn_detect_input(&d->model, kind, input, len, sq, n_sq, integer_threshold(c->threshold), &det);
         if (s != QNN_OK) {
             return map_status(s);
         }
@@ -168,7 +162,7 @@ static int infer(void *ctx, const uint8_t *input, uint32_t len, int is_tensor, q
         uint32_t raw = det.raw.cycles.quantize + det.raw.cycles.inference;
         res->stage_time[QNN_STAGE_DETECTOR] = (uint64_t)(det.total_cycles - raw) * k;
     } else {
-        qnn_status s = qnn_run(&d->model, input, len, n_sq ? sq : NULL, &plain, NULL);
+        qnn_status s = qnn_run_input(&d->model, kind, input, len, n_sq ? sq : NULL, &plain, NULL);
         if (s != QNN_OK) {
             return map_status(s);
         }

@@ -506,7 +506,7 @@ static uint8_t do_set_squeeze(qnn_proto_t *p, const uint8_t *pl, size_t len, wri
     cfg.detector = pl[2] & 1u;
     uint32_t bits = qnn_get_u32(pl + 4);
     memcpy(&cfg.threshold, &bits, sizeof(bits));
-    if (cfg.bit_depth > 7 || cfg.median_size > 16 || (pl[2] & ~1u) || pl[3] != 0 || cfg.threshold != cfg.threshold) {
+    if (cfg.bit_depth > 8 || cfg.median_size > 16 || (pl[2] & ~1u) || pl[3] != 0 || cfg.threshold != cfg.threshold) {
         return QNN_ST_BAD_PAYLOAD;
     }
     int wants_squeeze = cfg.bit_depth != 0 || cfg.median_size > 1;

@@ -155,10 +155,25 @@ TEST(uploaded_blob_runs_with_hand_derived_logits)
     for (int k = 0; k < 3; k++) {
         CHECK_EQ(logit(k), direct.output[k]);
     }
-    /* squeezing is defined on pixels: with it on, a tensor input is refused */
-    uint8_t sq[8] = {4, 0, 0, 0, 0, 0, 0, 0};
-    CHECK_EQ(request(QNN_MSG_SET_SQUEEZE, seq++, sq, 8), QNN_ST_OK);
-    CHECK_EQ(request(QNN_MSG_INFER, seq++, tensor, sizeof(tensor)), QNN_ST_NOT_SUPPORTED);
+    /* with squeezing on, a tensor is squeezed on its values: the answer is the core's own squeezed tensor run */
+    const qnn_squeezer squeezers[] = {{QNN_SQUEEZE_BIT_DEPTH, 2}, {QNN_SQUEEZE_MEDIAN, 7}};
+    for (int i = 0; i < 2; i++) {
+        uint8_t sq[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        sq[squeezers[i].kind == QNN_SQUEEZE_BIT_DEPTH ? 0 : 1] = squeezers[i].param;
+        CHECK_EQ(request(QNN_MSG_SET_SQUEEZE, seq++, sq, 8), QNN_ST_OK);
+        CHECK_EQ(request(QNN_MSG_INFER, seq++, tensor, sizeof(tensor)), QNN_ST_OK);
+        CHECK_EQ(qnn_run_input(&core.model, QNN_INPUT_TENSOR, tensor + 8, 16, &squeezers[i], &direct, NULL), QNN_OK);
+        CHECK_EQ(qnn_get_u16(last_payload + 1), (uint16_t)direct.label);
+        for (int k = 0; k < 3; k++) {
+            CHECK_EQ(logit(k), direct.output[k]);
+        }
+    }
+    /* windows past 7 and bit depths past 8 are refused */
+    uint8_t big[8] = {0, 8, 0, 0, 0, 0, 0, 0};
+    CHECK_EQ(request(QNN_MSG_SET_SQUEEZE, seq++, big, 8), QNN_ST_BAD_PAYLOAD);
+    big[0] = 9;
+    big[1] = 0;
+    CHECK_EQ(request(QNN_MSG_SET_SQUEEZE, seq++, big, 8), QNN_ST_BAD_PAYLOAD);
 }
 
 TEST(bit_depth_squeeze_and_detector_reach_the_core)

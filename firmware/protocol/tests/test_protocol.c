@@ -512,7 +512,7 @@ TEST(wrong_payload_sizes_are_bad_payload)
     CHECK_EQ(request(QNN_MSG_INPUT_CHUNK, 7, pl, 3)->h.status, QNN_ST_BAD_PAYLOAD);
     CHECK_EQ(request(QNN_MSG_RESET, 8, pl, 1)->h.status, QNN_ST_BAD_PAYLOAD);
     CHECK_EQ(request(QNN_MSG_SET_BAUD, 9, pl, 3)->h.status, QNN_ST_BAD_PAYLOAD);
-    pl[0] = 8; /* bit depth 8 is not a squeeze */
+    pl[0] = 9; /* bit depths are 1..8 */
     CHECK_EQ(request(QNN_MSG_SET_SQUEEZE, 10, pl, 8)->h.status, QNN_ST_BAD_PAYLOAD);
     CHECK_EQ(resets, 0);
 }

@@ -81,7 +81,7 @@ const char *qnn_backend_name(const qnn_model *m);
 typedef enum qnn_squeeze_kind {
     QNN_SQUEEZE_NONE = 0,
     QNN_SQUEEZE_BIT_DEPTH = 1, /* param = bits, 1..8 */
-    QNN_SQUEEZE_MEDIAN = 2,    /* param = window k, 2..5 */
+    QNN_SQUEEZE_MEDIAN = 2,    /* param = window k, 2..7 */
 } qnn_squeeze_kind;
 
 typedef struct qnn_squeezer {
@@ -108,9 +108,26 @@ qnn_status qnn_run(qnn_model *m, const uint8_t *pixels, size_t n, const qnn_sque
                    qnn_run_result *res, uint32_t *op_cycles);
 
 /* Infers on an already quantized input tensor (input_bytes elements of the model's activation type,
- * int16 little-endian; bytes = input_bytes x precision), skipping squeeze and the input table: for
- * hosts that send quantized tensors (adversarial examples off the pixel grid). cycles.quantize is the copy. */
+ * int16 little-endian; bytes = input_bytes x precision), skipping the input table: for hosts that send
+ * quantized tensors (adversarial examples off the pixel grid). cycles.quantize is the copy. */
 qnn_status qnn_run_tensor(qnn_model *m, const void *data, size_t bytes, qnn_run_result *res, uint32_t *op_cycles);
+
+/* What an input is: raw HWC pixels (n = input_bytes, quantized through the input table) or the model's
+ * quantized input tensor (as qnn_run_tensor). */
+typedef enum qnn_input_kind {
+    QNN_INPUT_PIXELS = 0,
+    QNN_INPUT_TENSOR = 1,
+} qnn_input_kind;
+
+/* Squeeze (optional, on pixels or on the tensor's values: SPEC.md) -> quantize -> infer. */
+qnn_status qnn_run_input(qnn_model *m, qnn_input_kind kind, const void *data, size_t bytes, const qnn_squeezer *sq,
+                         qnn_run_result *res, uint32_t *op_cycles);
+
+/* Squeezes (optional) and quantizes an input into the model's input tensor in the arena, without inferring;
+ * cycles (may be NULL) gets the squeeze and quantize stages. qnn_input_data then points at the tensor. */
+qnn_status qnn_prepare_input(qnn_model *m, qnn_input_kind kind, const void *data, size_t bytes, const qnn_squeezer *sq,
+                             qnn_stage_cycles *cycles);
+const void *qnn_input_data(const qnn_model *m);
 
 typedef struct qnn_detect_result {
     qnn_run_result raw;                  /* the unsqueezed run */
@@ -121,9 +138,11 @@ typedef struct qnn_detect_result {
     uint32_t total_cycles;
 } qnn_detect_result;
 
-/* Feature Squeezing detector (SPEC.md "Detector"). */
+/* Feature Squeezing detector (SPEC.md "Detector") on pixels, and on pixels or a quantized tensor. */
 qnn_status qnn_detect(qnn_model *m, const uint8_t *pixels, size_t n, const qnn_squeezer *sqs,
                       unsigned n_sq, int32_t threshold, qnn_detect_result *res);
+qnn_status qnn_detect_input(qnn_model *m, qnn_input_kind kind, const void *data, size_t bytes, const qnn_squeezer *sqs,
+                            unsigned n_sq, int32_t threshold, qnn_detect_result *res);
 
 /* Building blocks (used by qnn_run; exposed for tests and the protocol). */
 qnn_status qnn_squeeze(const qnn_model *m, const qnn_squeezer *sq, const uint8_t *pixels, uint8_t *out);
