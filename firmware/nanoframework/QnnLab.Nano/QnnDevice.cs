@@ -16,7 +16,7 @@ namespace QnnLab.Nano;
 public static class QnnDevice
 {
     /// <summary>Largest Feature Squeezing median window the device core supports (a side of the square).</summary>
-    public const int MaxMedianSize = 5;
+    public const int MaxMedianSize = 7;
 
     /// <summary>Largest detector threshold: the core holds its score as a 32-bit integer (output steps).</summary>
     public const float MaxThreshold = 2147483520f;
