@@ -1,5 +1,6 @@
-/* Median squeezer cost: on pixels the running histogram (qnn_median_filter) beside the gather-and-insertion-sort
- * reference, and on an int16 tensor (INPUT_TENSOR, little-endian) the core's tensor median; windows 2..7, on a CIFAR-sized (32x32x3) and a VWW-sized (96x96x3) image of seeded random pixels.
+/* Median squeezer cost: on pixels qnn_median_filter (the sorted window for k = 2, else the running histogram) beside
+ * the gather-and-insertion-sort reference, and on an int16 tensor (INPUT_TENSOR, little-endian) the core's tensor
+ * median; windows 2..7, on a CIFAR-sized (32x32x3) and a VWW-sized (96x96x3) image of seeded random pixels.
  * Prints qnn_platform_cycles units per image (ns on hosts, SysTick ticks of 50 instructions under QEMU) and
  * checks both give the same output. Works hosted and under QEMU semihosting. */
 #include <stdio.h>
@@ -34,7 +35,7 @@ int main(void)
             uint32_t t3 = qnn_platform_cycles();
             int same = memcmp(s_a, s_b, (size_t)(n * n * 3)) == 0;
             bad |= !same;
-            printf("%dx%dx3 median %dx%d: pixels histogram %lu, pixels insertion sort %lu, int16 tensor %lu units%s\n", n, n, k,
+            printf("%dx%dx3 median %dx%d: pixels qnn_median_filter %lu, pixels insertion-sort reference %lu, int16 tensor %lu units%s\n", n, n, k,
                    k, (unsigned long)(t1 - t0), (unsigned long)(t2 - t1), (unsigned long)(t3 - t2), same ? "" : " MISMATCH");
         }
     }

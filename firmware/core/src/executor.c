@@ -326,24 +326,25 @@ qnn_status qnn_prepare_input(qnn_model *m, qnn_input_kind kind, const void *data
     return QNN_OK;
 }
 
-const void *qnn_input_data(const qnn_model *m)
+/* The arena bytes of the tensor a header field (QNN_H_INPUT or QNN_H_OUTPUT) names. */
+static const void *arena_tensor(const qnn_model *m, unsigned header_field)
 {
     if (!m || !m->loaded) {
         return NULL;
     }
     qnn_tensor_rec t;
-    qnn_read_tensor(m->blob, qnn_rd16(m->blob + QNN_H_INPUT), &t);
+    qnn_read_tensor(m->blob, qnn_rd16(m->blob + header_field), &t);
     return s_arena + t.offset;
+}
+
+const void *qnn_input_data(const qnn_model *m)
+{
+    return arena_tensor(m, QNN_H_INPUT);
 }
 
 const void *qnn_output_data(const qnn_model *m)
 {
-    if (!m || !m->loaded) {
-        return NULL;
-    }
-    qnn_tensor_rec t;
-    qnn_read_tensor(m->blob, qnn_rd16(m->blob + QNN_H_OUTPUT), &t);
-    return s_arena + t.offset;
+    return arena_tensor(m, QNN_H_OUTPUT);
 }
 
 /* Output values (int8 widened) and the label: argmax, ties to the lowest index as numpy.argmax. */

@@ -101,8 +101,9 @@ static void median_u8_histogram(const uint8_t *in, void *out, qnn_elem_kind out_
     }
 }
 
-/* Tensors, small windows: gather the k*k values and insertion-sort them. */
-static void median_gather(const void *in, qnn_elem_kind in_kind, void *out, qnn_elem_kind out_kind, int h, int w, int c,
+/* Gather the k*k values and insertion-sort them: tensors' small windows, and the pixel reference (inlined there with
+ * constant kinds, so the element switch folds away). */
+static inline void median_gather(const void *in, qnn_elem_kind in_kind, void *out, qnn_elem_kind out_kind, int h, int w, int c,
                           int k)
 {
     const int lo = -(k / 2);
@@ -193,28 +194,5 @@ void qnn_median_filter(const uint8_t *pixels, int h, int w, int c, int k, uint8_
 
 void qnn_median_filter_reference(const uint8_t *pixels, int h, int w, int c, int k, uint8_t *out)
 {
-    const int lo = -(k / 2);
-    const int rank = (k * k) / 2;
-    uint8_t window[QNN_MEDIAN_MAX * QNN_MEDIAN_MAX];
-    for (int y = 0; y < h; ++y) {
-        for (int x = 0; x < w; ++x) {
-            for (int ch = 0; ch < c; ++ch) {
-                int n = 0;
-                for (int dy = 0; dy < k; ++dy) {
-                    const int yy = reflect_index(y + lo + dy, h);
-                    for (int dx = 0; dx < k; ++dx) {
-                        const int xx = reflect_index(x + lo + dx, w);
-                        uint8_t v = pixels[((size_t)yy * (size_t)w + (size_t)xx) * (size_t)c + (size_t)ch];
-                        int j = n++;
-                        while (j > 0 && window[j - 1] > v) {
-                            window[j] = window[j - 1];
-                            --j;
-                        }
-                        window[j] = v;
-                    }
-                }
-                out[((size_t)y * (size_t)w + (size_t)x) * (size_t)c + (size_t)ch] = window[rank];
-            }
-        }
-    }
+    median_gather(pixels, QNN_ELEM_U8, out, QNN_ELEM_U8, h, w, c, k);
 }

@@ -96,9 +96,7 @@ static int set_squeeze(void *ctx, const qnn_squeeze_t *cfg)
 {
     qnn_core_device_t *d = (qnn_core_device_t *)ctx;
     int median = cfg->median_size > 1;
-    /* the literal is read by the nanoFramework interop contract test (QnnDevice.MaxMedianSize) */
-    _Static_assert(QNN_MEDIAN_MAX == 7, "median limit literal below");
-    if ((median && cfg->median_size > 7) || cfg->bit_depth > 8 || (cfg->detector && cfg->bit_depth == 0 && !median)) {
+    if ((median && cfg->median_size > QNN_MEDIAN_MAX) || cfg->bit_depth > 8 || (cfg->detector && cfg->bit_depth == 0 && !median)) {
         return QNN_DEV_ERR_BAD_ARGUMENT;
     }
     if (!cfg->detector && cfg->bit_depth != 0 && median) {

@@ -221,8 +221,11 @@ public sealed partial class InteropContractTests
     [GeneratedRegex(@"return\s+(-\d+)\s*-\s*\(int\)s;")]
     private static partial Regex CoreStatusBase();
 
-    [GeneratedRegex(@"median\s*&&\s*cfg->median_size\s*>\s*(\d+)")]
+    [GeneratedRegex(@"median\s*&&\s*cfg->median_size\s*>\s*QNN_MEDIAN_MAX\b")]
     private static partial Regex CoreMedianLimit();
+
+    [GeneratedRegex(@"#define\s+QNN_MEDIAN_MAX\s+(\d+)")]
+    private static partial Regex MedianMaxDefine();
 
     [TestMethod]
     public void TheCoreAdaptersConventionsMatchTheLibrary()
@@ -233,8 +236,10 @@ public sealed partial class InteropContractTests
         Match baseMatch = CoreStatusBase().Match(adapter);
         Assert.IsTrue(baseMatch.Success, "qnn_core_device.c no longer maps core statuses as 'return N - (int)s;'");
         Assert.AreEqual(int.Parse(baseMatch.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), (int)cs["QnnStatus.CoreBase"]);
-        Match median = CoreMedianLimit().Match(adapter);
-        Assert.IsTrue(median.Success, "qnn_core_device.c no longer bounds median_size");
+        Assert.IsTrue(CoreMedianLimit().IsMatch(adapter), "qnn_core_device.c no longer bounds median_size by QNN_MEDIAN_MAX");
+        string squeezeHeader = File.ReadAllText(Path.Combine(TestData.RepoRoot, "firmware", "core", "include", "qnn", "qnn_squeeze.h"));
+        Match median = MedianMaxDefine().Match(squeezeHeader);
+        Assert.IsTrue(median.Success, "qnn_squeeze.h no longer defines QNN_MEDIAN_MAX");
         Assert.AreEqual(int.Parse(median.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), (int)cs["QnnDevice.MaxMedianSize"]);
     }
 }
