@@ -8,6 +8,15 @@
 #include "test_harness.h"
 
 static qb_builder B;
+
+/* The suite's clock: one tick per read, so every timed stage that ran measures >= 1 on any machine (a real
+ * counter may not tick across a few instructions: QEMU's SysTick counts ~50 at a time) and one that did not
+ * run reads 0. Overrides the platform's counter (weak on the QEMU test platform). */
+static uint32_t s_ticks;
+uint32_t qnn_platform_cycles(void)
+{
+    return ++s_ticks;
+}
 enum { T_IN, T_CONV_W, T_CONV_B, T_CONV_OUT, T_POOL_OUT, T_FLAT, T_FC_W, T_FC_OUT, T_SOFT_OUT };
 enum { OP_CONV, OP_POOL, OP_RESHAPE, OP_FC, OP_SOFTMAX };
 
@@ -326,6 +335,54 @@ TEST(detector_l1_over_softmax_outputs)
     EXPECT_EQ(qnn_detect(&m, px, 16, sq, 2, 1000, &d), QNN_OK);
     EXPECT_EQ(d.adversarial, 0);
     EXPECT_EQ(qnn_detect(&m, px, 16, sq, 0, 1000, &d), QNN_E_SQUEEZE);
+}
+
+static uint32_t stage_sum(const qnn_stage_cycles *c)
+{
+    return c->squeeze + c->quantize + c->inference;
+}
+
+/* The detector's stages are reported apart (protocol "results"): the raw run's quantize and inference, each
+ * squeezer's squeeze, quantize and inference, the comparison; a squeezer slot not run stays 0, and the stages
+ * never overlap, so they sum to at most the whole call. */
+TEST(detector_times_every_stage_apart)
+{
+    uint32_t n = build_model(1);
+    qnn_model m;
+    EXPECT_EQ(qnn_model_load(&m, B.blob, n, NULL), QNN_OK);
+    uint8_t px[16];
+    pixels64(px);
+    qnn_squeezer sq[2] = {{QNN_SQUEEZE_BIT_DEPTH, 1}, {QNN_SQUEEZE_MEDIAN, 3}};
+    for (int kind = QNN_INPUT_PIXELS; kind <= QNN_INPUT_TENSOR; ++kind) {
+        int8_t tensor[16];
+        for (int i = 0; i < 16; ++i) {
+            tensor[i] = (int8_t)(px[i] - 128);
+        }
+        const void *in = kind == QNN_INPUT_PIXELS ? (const void *)px : (const void *)tensor;
+        qnn_detect_result d;
+        EXPECT_EQ(qnn_detect_input(&m, (qnn_input_kind)kind, in, 16, sq, 2, 100, &d), QNN_OK);
+        EXPECT_EQ(d.raw.cycles.squeeze, 0u);
+        EXPECT_TRUE(d.raw.cycles.quantize > 0);
+        EXPECT_TRUE(d.raw.cycles.inference > 0);
+        uint32_t sum = stage_sum(&d.raw.cycles) + d.compare_cycles;
+        for (unsigned i = 0; i < 2; ++i) {
+            EXPECT_TRUE(d.sq_cycles[i].squeeze > 0);
+            EXPECT_TRUE(d.sq_cycles[i].inference > 0);
+            /* a squeezed tensor is written into the arena by the squeezer itself: no separate quantization */
+            EXPECT_TRUE(kind == QNN_INPUT_PIXELS ? d.sq_cycles[i].quantize > 0 : d.sq_cycles[i].quantize == 0);
+            sum += stage_sum(&d.sq_cycles[i]);
+        }
+        for (unsigned i = 2; i < QNN_MAX_SQUEEZERS; ++i) {
+            EXPECT_EQ(stage_sum(&d.sq_cycles[i]), 0u);
+        }
+        EXPECT_TRUE(d.compare_cycles > 0);
+        EXPECT_TRUE(sum <= d.total_cycles);
+    }
+    /* one squeezer: the second slot is not run */
+    qnn_detect_result d;
+    EXPECT_EQ(qnn_detect(&m, px, 16, sq + 1, 1, 100, &d), QNN_OK);
+    EXPECT_TRUE(d.sq_cycles[0].squeeze > 0);
+    EXPECT_EQ(stage_sum(&d.sq_cycles[1]), 0u);
 }
 
 /* Squeezing the quantized tensor of pixels on the grid gives what squeezing the pixels gives, for every pixel value

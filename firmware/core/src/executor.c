@@ -317,7 +317,7 @@ qnn_status qnn_prepare_input(qnn_model *m, qnn_input_kind kind, const void *data
         if (s != QNN_OK) {
             return s;
         }
-        c.squeeze = t1 - t0;
+        c.squeeze = squeezing ? t1 - t0 : 0; /* a stage that did not run reports 0 */
         c.quantize = qnn_platform_cycles() - t1;
     }
     if (cycles) {
@@ -414,12 +414,15 @@ qnn_status qnn_detect_input(qnn_model *m, qnn_input_kind kind, const void *data,
     if (s != QNN_OK) {
         return s;
     }
+    uint32_t compare = 0;
     for (unsigned i = 0; i < n_sq; ++i) {
         qnn_run_result r;
         s = qnn_run_input(m, kind, data, bytes, &sqs[i], &r, NULL);
         if (s != QNN_OK) {
             return s;
         }
+        res->sq_cycles[i] = r.cycles;
+        uint32_t t1 = qnn_platform_cycles();
         int32_t l1 = 0;
         for (uint16_t c = 0; c < r.output_count; ++c) {
             int32_t d = (int32_t)res->raw.output[c] - r.output[c];
@@ -430,9 +433,13 @@ qnn_status qnn_detect_input(qnn_model *m, qnn_input_kind kind, const void *data,
         if (l1 > res->score) {
             res->score = l1;
         }
+        compare += qnn_platform_cycles() - t1;
     }
+    uint32_t t2 = qnn_platform_cycles();
     res->adversarial = res->score > threshold;
-    res->total_cycles = qnn_platform_cycles() - t0;
+    uint32_t t3 = qnn_platform_cycles();
+    res->compare_cycles = compare + (t3 - t2);
+    res->total_cycles = t3 - t0;
     return QNN_OK;
 }
 

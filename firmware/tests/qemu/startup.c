@@ -37,8 +37,9 @@ __attribute__((section(".vectors"), used)) static const void *const vectors[16] 
 };
 
 /* QEMU's SysTick with -icount shift=0 is not needed here: tests time with a free-running count. */
+/* Weak: a suite may count its own ticks (test_blob.c). */
 uint32_t qnn_platform_cycles(void);
-uint32_t qnn_platform_cycles(void)
+__attribute__((weak)) uint32_t qnn_platform_cycles(void)
 {
     /* SysTick as an instruction counter (ARCHITECTURE.md 5): CLKSOURCE=1, 24-bit, counts down. */
     volatile uint32_t *syst = (volatile uint32_t *)0xE000E010u;

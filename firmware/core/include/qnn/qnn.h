@@ -130,12 +130,14 @@ qnn_status qnn_prepare_input(qnn_model *m, qnn_input_kind kind, const void *data
 const void *qnn_input_data(const qnn_model *m);
 
 typedef struct qnn_detect_result {
-    qnn_run_result raw;                  /* the unsqueezed run */
+    qnn_run_result raw;                  /* the unsqueezed run (raw.cycles: its quantize and inference) */
     int32_t l1[QNN_MAX_SQUEEZERS];       /* L1 of raw quantized outputs vs each squeezed run */
     int16_t squeezed_label[QNN_MAX_SQUEEZERS];
     int32_t score;                       /* max of l1 */
     uint8_t adversarial;                 /* score > threshold */
-    uint32_t total_cycles;
+    qnn_stage_cycles sq_cycles[QNN_MAX_SQUEEZERS]; /* each squeezed run: squeeze, quantize, inference */
+    uint32_t compare_cycles;             /* the L1 distances and the threshold decision */
+    uint32_t total_cycles;               /* the whole call: >= the sum of the stages above */
 } qnn_detect_result;
 
 /* Feature Squeezing detector (SPEC.md "Detector") on pixels, and on pixels or a quantized tensor. */
