@@ -75,7 +75,7 @@ static void command(char *cmd)
             snprintf(out, sizeof(out), i + 1 < r.n_logits ? "%ld," : "%ld", (long)logits[i]);
             say(out);
         }
-        snprintf(out, sizeof(out), "]\r\nm-lap-us-%llu\r\nm-ready\r\n", (unsigned long long)(r.stage_time[2] / 1000u));
+        snprintf(out, sizeof(out), "]\r\nm-lap-us-%llu\r\nm-ready\r\n", (unsigned long long)(r.stage_time[QNN_STAGE_INFERENCE] / 1000u));
         say(out);
     } else {
         say("e-[Unknown command]\r\nm-ready\r\n");

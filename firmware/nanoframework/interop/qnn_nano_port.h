@@ -24,7 +24,7 @@ extern "C" {
 /* Entries qnn_nano_model_info fills, in order: height, width, channels, n_outputs, precision
  * (1 int8, 2 int16), input_element_bytes, blob_bytes (QnnLab.Nano.QnnModelInfo). */
 #define QNN_NANO_MODEL_FIELDS 7u
-/* Entries qnn_nano_stage_cycles fills: the protocol's four stages, then their sum (QnnStage). */
+/* Entries qnn_nano_stage_cycles fills: the protocol's seven stages, then their sum (QnnStage). */
 #define QNN_NANO_STAGE_FIELDS (QNN_STAGE_COUNT + 1u)
 
 /* --- provided by the board (boards/nucleo-l552ze-q/nanoframework/qnn_nano_board.c) --- */

@@ -127,6 +127,12 @@ static int32_t integer_threshold(float t)
     return (int32_t)t;
 }
 
+/* The protocol stage a squeezer's own time goes to. */
+static unsigned squeeze_stage(const qnn_squeezer *sq)
+{
+    return sq->kind == QNN_SQUEEZE_BIT_DEPTH ? QNN_STAGE_SQUEEZE_BIT_DEPTH : QNN_STAGE_SQUEEZE_MEDIAN;
+}
+
 static int infer(void *ctx, const uint8_t *input, uint32_t len, int is_tensor, qnn_infer_result_t *res)
 {
     qnn_core_device_t *d = (qnn_core_device_t *)ctx;
@@ -159,20 +165,29 @@ static int infer(void *ctx, const uint8_t *input, uint32_t len, int is_tensor, q
         run = &det.raw;
         res->adversarial = det.adversarial;
         res->detector_score = (float)det.score;
-        uint32_t raw = det.raw.cycles.quantize + det.raw.cycles.inference;
-        res->stage_time[QNN_STAGE_DETECTOR] = (uint64_t)(det.total_cycles - raw) * k;
+        /* each squeezed run apart: its squeezer, its quantization (with the raw one), its inference */
+        for (unsigned i = 0; i < n_sq; i++) {
+            const qnn_stage_cycles *sc = &det.sq_cycles[i];
+            res->stage_time[squeeze_stage(&sq[i])] = (uint64_t)sc->squeeze * k;
+            res->stage_time[QNN_STAGE_QUANTIZE] += (uint64_t)sc->quantize * k;
+            unsigned inf = sq[i].kind == QNN_SQUEEZE_BIT_DEPTH ? QNN_STAGE_INFERENCE_BIT_DEPTH : QNN_STAGE_INFERENCE_MEDIAN;
+            res->stage_time[inf] = (uint64_t)sc->inference * k;
+        }
+        res->stage_time[QNN_STAGE_COMPARE] = (uint64_t)det.compare_cycles * k;
     } else {
         qnn_status s = qnn_run_input(&d->model, kind, input, len, n_sq ? sq : NULL, &plain, NULL);
         if (s != QNN_OK) {
             return map_status(s);
         }
         run = &plain;
-        res->stage_time[QNN_STAGE_SQUEEZE] = (uint64_t)plain.cycles.squeeze * k;
+        if (n_sq) {
+            res->stage_time[squeeze_stage(&sq[0])] = (uint64_t)plain.cycles.squeeze * k;
+        }
     }
     if (run->output_count > res->logits_cap) {
         return QNN_DEV_ERR_NO_SPACE;
     }
-    res->stage_time[QNN_STAGE_PREPROCESS] = (uint64_t)run->cycles.quantize * k;
+    res->stage_time[QNN_STAGE_QUANTIZE] += (uint64_t)run->cycles.quantize * k;
     res->stage_time[QNN_STAGE_INFERENCE] = (uint64_t)run->cycles.inference * k;
     res->label = (uint16_t)run->label;
     res->n_logits = run->output_count;

@@ -123,13 +123,14 @@ static int infer(void *ctx, const uint8_t *input, uint32_t len, int is_tensor, q
         res->detector_score = score;
         res->adversarial = score > f->squeeze.threshold;
         memcpy(res->logits, squeezed, m->n_outputs * sizeof(int32_t));
-        res->stage_time[QNN_STAGE_DETECTOR] = 1;
+        res->stage_time[QNN_STAGE_INFERENCE_BIT_DEPTH] = 1; /* the fake's detector: the bit-depth squeezer alone */
+        res->stage_time[QNN_STAGE_COMPARE] = 1;
     }
     res->label = argmax(res->logits, m->n_outputs);
     res->n_logits = m->n_outputs;
     res->logit_bytes = m->output_element_bytes;
-    res->stage_time[QNN_STAGE_PREPROCESS] = len;
-    res->stage_time[QNN_STAGE_SQUEEZE] = bits ? len : 0;
+    res->stage_time[QNN_STAGE_QUANTIZE] = len;
+    res->stage_time[QNN_STAGE_SQUEEZE_BIT_DEPTH] = bits ? len : 0;
     res->stage_time[QNN_STAGE_INFERENCE] =
         f->now ? f->now(f->hook_ctx) - t0 : 1000u + (37u * f->calls) % 101u;
     f->calls++;

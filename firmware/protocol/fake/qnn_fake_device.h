@@ -6,8 +6,9 @@
  *   label = argmax, ties to the lowest index; with the detector on, the label comes from the
  *   unsqueezed input, score = sum_k |logit_k(orig) - logit_k(squeezed)| / 256, flagged if > threshold.
  * Every input byte moves a logit, so a corrupted transfer shows. Hosts and tests reproduce it
- * independently. Timings: preprocess = input bytes, squeeze = input bytes if squeezing else 0,
- * inference = now() difference when a clock is given, else 1000 + (37 * call) % 101, detector = 0/1. */
+ * independently. Timings: quantize = input bytes, bit-depth squeeze = input bytes if squeezing else 0,
+ * inference = now() difference when a clock is given, else 1000 + (37 * call) % 101; with the detector the
+ * bit-depth inference and the comparison 1 each, else 0. */
 #ifndef QNN_FAKE_DEVICE_H
 #define QNN_FAKE_DEVICE_H
 

@@ -13,7 +13,7 @@ extern "C" {
 #endif
 
 #define QNN_HASH_BYTES 32u
-#define QNN_STAGE_COUNT 4u
+#define QNN_STAGE_COUNT 7u
 #define QNN_MODEL_NAME_MAX 31u
 
 /* Timing units (SPEC.md "info"). */
@@ -21,11 +21,14 @@ extern "C" {
 #define QNN_TIMING_NS 1u
 #define QNN_TIMING_INSTRUCTIONS 2u
 
-/* Stages reported per inference. */
-#define QNN_STAGE_PREPROCESS 0u
-#define QNN_STAGE_SQUEEZE 1u
-#define QNN_STAGE_INFERENCE 2u
-#define QNN_STAGE_DETECTOR 3u
+/* Stages reported per inference (SPEC.md "results"); they do not overlap, and one that did not run is 0. */
+#define QNN_STAGE_QUANTIZE 0u           /* every quantization of an input into the model's tensor */
+#define QNN_STAGE_SQUEEZE_BIT_DEPTH 1u  /* the bit-depth squeezer */
+#define QNN_STAGE_SQUEEZE_MEDIAN 2u     /* the median squeezer */
+#define QNN_STAGE_INFERENCE 3u          /* the model on the input the label comes from */
+#define QNN_STAGE_INFERENCE_BIT_DEPTH 4u /* detector: the model on the bit-depth-squeezed input */
+#define QNN_STAGE_INFERENCE_MEDIAN 5u   /* detector: the model on the median-squeezed input */
+#define QNN_STAGE_COMPARE 6u            /* detector: L1 distances and the threshold decision */
 
 /* Executor results: 0 = success; these negative codes map to the protocol's status codes, any
  * other negative value is reported as EXECUTOR with the value. */

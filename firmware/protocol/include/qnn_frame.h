@@ -11,7 +11,7 @@
 extern "C" {
 #endif
 
-#define QNN_PROTO_VERSION 1u
+#define QNN_PROTO_VERSION 2u
 #define QNN_FRAME_HEADER_BYTES 8u
 #define QNN_FRAME_OVERHEAD 12u /* header + CRC-32 */
 

@@ -13,6 +13,13 @@
 #include "test_harness.h"
 
 static qb_builder B;
+
+/* One tick per clock read (overriding the host's ns counter): a stage that ran measures >= 1, one that did not 0. */
+static uint32_t s_ticks;
+uint32_t qnn_platform_cycles(void)
+{
+    return ++s_ticks;
+}
 enum { T_IN, T_CONV_W, T_CONV_B, T_CONV_OUT, T_POOL_OUT, T_FLAT, T_FC_W, T_FC_OUT, T_SOFT_OUT };
 
 static uint32_t build_model(int with_softmax)
@@ -86,7 +93,7 @@ static uint8_t request(uint8_t type, uint16_t seq, const uint8_t *pl, size_t len
 {
     static uint8_t raw[QNN_FRAME_OVERHEAD + 4096];
     static uint8_t enc[QNN_FRAME_MAX_ENCODED(4096) + 1];
-    qnn_frame_header_t h = {1, type, 0, 0, seq, (uint16_t)len};
+    qnn_frame_header_t h = {QNN_PROTO_VERSION, type, 0, 0, seq, (uint16_t)len};
     size_t n = qnn_frame_build(&h, pl, raw, sizeof(raw));
     size_t e = qnn_cobs_encode(raw, n, enc, sizeof(enc));
     enc[e++] = 0;
@@ -122,7 +129,7 @@ static uint8_t infer64(uint16_t seq)
 }
 
 /* logits of the first result of an INFER answer */
-static int8_t logit(int k) { return (int8_t)last_payload[1 + 4 + 32 + 4 + 3 + k]; }
+static int8_t logit(int k) { return (int8_t)last_payload[1 + 4 + 8 * QNN_STAGE_COUNT + 4 + 3 + k]; }
 
 TEST(uploaded_blob_runs_with_hand_derived_logits)
 {
@@ -135,8 +142,8 @@ TEST(uploaded_blob_runs_with_hand_derived_logits)
     CHECK_EQ(qnn_get_u16(last_payload + 37), 4); /* 4x4x1 input */
     CHECK_EQ(infer64(seq++), QNN_ST_OK);
     CHECK_EQ(qnn_get_u16(last_payload + 1), 1);
-    CHECK_EQ(qnn_get_u16(last_payload + 1 + 4 + 32 + 4), 3);
-    CHECK_EQ(last_payload[1 + 4 + 32 + 4 + 2], 1);
+    CHECK_EQ(qnn_get_u16(last_payload + 1 + 4 + 8 * QNN_STAGE_COUNT + 4), 3);
+    CHECK_EQ(last_payload[1 + 4 + 8 * QNN_STAGE_COUNT + 4 + 2], 1);
     CHECK_EQ(logit(0), 64);
     CHECK_EQ(logit(1), 127);
     CHECK_EQ(logit(2), -65);
@@ -197,7 +204,7 @@ TEST(bit_depth_squeeze_and_detector_reach_the_core)
     CHECK_EQ(qnn_get_u16(last_payload + 1), 1);
     CHECK_EQ(last_payload[1 + 2], 1);
     float score;
-    uint32_t bits = qnn_get_u32(last_payload + 1 + 4 + 32);
+    uint32_t bits = qnn_get_u32(last_payload + 1 + 4 + 8 * QNN_STAGE_COUNT);
     memcpy(&score, &bits, 4);
     CHECK(score >= 337.0f && score <= 343.0f);
     CHECK_EQ(logit(1), 127);
@@ -215,6 +222,43 @@ TEST(bit_depth_squeeze_and_detector_reach_the_core)
     /* both squeezers without the detector: the core runs one squeezer per inference */
     sq[2] = 0;
     CHECK_EQ(request(QNN_MSG_SET_SQUEEZE, seq++, sq, 8), QNN_ST_NOT_SUPPORTED);
+}
+
+static uint64_t stage(unsigned s)
+{
+    const uint8_t *t = last_payload + 1 + 4 + 8 * s;
+    return qnn_get_u32(t) | ((uint64_t)qnn_get_u32(t + 4) << 32);
+}
+
+/* Each stage apart (SPEC "results"): a squeezer's time goes to its own stage, the detector's extra inferences and
+ * its comparison to theirs; the rest read 0. */
+TEST(stages_are_reported_apart)
+{
+    setup();
+    uint16_t seq = 1;
+    upload_blob(build_model(1), &seq);
+    static const struct {
+        uint8_t bits, median, detector;
+        uint8_t ran[QNN_STAGE_COUNT]; /* quantize, bit depth, median, inference, inference bd, inference med, compare */
+    } cases[] = {
+        {0, 0, 0, {1, 0, 0, 1, 0, 0, 0}},
+        {3, 0, 0, {1, 1, 0, 1, 0, 0, 0}},
+        {0, 2, 0, {1, 0, 1, 1, 0, 0, 0}},
+        {3, 0, 1, {1, 1, 0, 1, 1, 0, 1}},
+        {0, 3, 1, {1, 0, 1, 1, 0, 1, 1}},
+        {1, 3, 1, {1, 1, 1, 1, 1, 1, 1}},
+    };
+    for (unsigned c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        uint8_t sq[8] = {cases[c].bits, cases[c].median, cases[c].detector, 0, 0, 0, 0, 0};
+        CHECK_EQ(request(QNN_MSG_SET_SQUEEZE, seq++, sq, 8), QNN_ST_OK);
+        CHECK_EQ(infer64(seq++), QNN_ST_OK);
+        CHECK_EQ(last_payload[1 + 3], QNN_STAGE_COUNT);
+        for (unsigned s = 0; s < QNN_STAGE_COUNT; s++) {
+            CHECK_EQ(stage(s) > 0, cases[c].ran[s]);
+        }
+    }
+    /* the detector quantizes three inputs (the original and each squeezed copy): at least a tick each */
+    CHECK(stage(QNN_STAGE_QUANTIZE) >= 3);
 }
 
 TEST(board_registered_models_are_listed_and_selectable)
@@ -237,6 +281,7 @@ TEST(board_registered_models_are_listed_and_selectable)
 static const test_case_t tests[] = {
     {"uploaded_blob_runs_with_hand_derived_logits", uploaded_blob_runs_with_hand_derived_logits},
     {"bit_depth_squeeze_and_detector_reach_the_core", bit_depth_squeeze_and_detector_reach_the_core},
+    {"stages_are_reported_apart", stages_are_reported_apart},
     {"board_registered_models_are_listed_and_selectable", board_registered_models_are_listed_and_selectable},
 };
 

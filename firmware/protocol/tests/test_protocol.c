@@ -86,7 +86,7 @@ static void send_raw_frame(uint8_t version, uint8_t type, uint8_t flags, uint16_
 static const got_frame_t *request(uint8_t type, uint16_t seq, const uint8_t *pl, size_t len)
 {
     size_t before = n_got;
-    send_raw_frame(1, type, 0, seq, pl, len);
+    send_raw_frame(QNN_PROTO_VERSION, type, 0, seq, pl, len);
     CHECK_EQ(n_got, before + 1);
     if (n_got != before + 1) {
         static got_frame_t none;
@@ -155,18 +155,19 @@ static size_t check_result_item(const uint8_t *p, const uint8_t *x, size_t len, 
     int32_t want[16];
     expected_logits(x, len, n_out, elem, bits, want);
     CHECK_EQ(qnn_get_u16(p), expected_label(want, n_out));
-    CHECK_EQ(p[3], 4);
-    uint64_t inference = qnn_get_u32(p + 4 + 16) | ((uint64_t)qnn_get_u32(p + 4 + 20) << 32);
+    CHECK_EQ(p[3], QNN_STAGE_COUNT);
+    const uint8_t *t = p + 4 + 8 * QNN_STAGE_INFERENCE;
+    uint64_t inference = qnn_get_u32(t) | ((uint64_t)qnn_get_u32(t + 4) << 32);
     CHECK(inference >= 1000 && inference <= 1100);
-    CHECK_EQ(qnn_get_u32(p + 4), len); /* preprocess stage = input bytes */
-    const uint8_t *l = p + 4 + 32 + 4;
+    CHECK_EQ(qnn_get_u32(p + 4), len); /* quantize stage = input bytes */
+    const uint8_t *l = p + 4 + 8 * QNN_STAGE_COUNT + 4;
     CHECK_EQ(qnn_get_u16(l), n_out);
     CHECK_EQ(l[2], elem);
     for (unsigned k = 0; k < n_out; k++) {
         int32_t v = elem == 1 ? (int8_t)l[3 + k] : (int16_t)qnn_get_u16(l + 3 + 2 * k);
         CHECK_EQ(v, want[k]);
     }
-    return 4 + 32 + 4 + 3 + n_out * elem;
+    return 4 + 8 * QNN_STAGE_COUNT + 4 + 3 + n_out * elem;
 }
 
 TEST(boot_frame_announces_hello_with_boot_id)
@@ -183,11 +184,11 @@ TEST(boot_frame_announces_hello_with_boot_id)
 TEST(hello_reports_limits_and_capabilities)
 {
     setup();
-    uint8_t pl[4] = {1, 1, 0, 16};
+    uint8_t pl[4] = {QNN_PROTO_VERSION, QNN_PROTO_VERSION, 0, 16};
     const got_frame_t *r = request(QNN_MSG_HELLO, 1, pl, 4);
     CHECK_EQ(r->h.status, QNN_ST_OK);
     const uint8_t *p = r->payload;
-    CHECK_EQ(p[0], 1);
+    CHECK_EQ(p[0], QNN_PROTO_VERSION);
     CHECK_EQ(qnn_get_u16(p + 2), QNN_PROTO_MAX_PAYLOAD);
     CHECK_EQ(p[4], QNN_PROTO_MAX_INFLIGHT);
     CHECK_EQ(p[5], QNN_PROTO_CACHE_ENTRIES);
@@ -290,7 +291,7 @@ TEST(infer_batch_of_three_and_no_logits_flag)
     n = infer_payload(pl, QNN_INFER_NO_LOGITS, 1, 0, image, 192);
     r = request(QNN_MSG_INFER, seq++, pl, n);
     CHECK_EQ(r->h.status, QNN_ST_OK);
-    CHECK_EQ(r->h.len, 1 + 4 + 32 + 4 + 3);
+    CHECK_EQ(r->h.len, 1 + 4 + 8 * QNN_STAGE_COUNT + 4 + 3);
     CHECK_EQ(fake.inferences, 4);
     n = infer_payload(pl, 0x80, 1, 0, image, 192);
     CHECK_EQ(request(QNN_MSG_INFER, seq++, pl, n)->h.status, QNN_ST_BAD_PAYLOAD);
@@ -339,7 +340,7 @@ TEST(repeated_seq_is_answered_from_cache_without_second_inference)
     size_t n = infer_payload(pl, 0, 1, 0, image, 3072);
     const got_frame_t *first = request(QNN_MSG_INFER, 7, pl, n);
     got_frame_t a = *first;
-    send_raw_frame(1, QNN_MSG_INFER, QNN_FLAG_REPLAY, 7, pl, n);
+    send_raw_frame(QNN_PROTO_VERSION, QNN_MSG_INFER, QNN_FLAG_REPLAY, 7, pl, n);
     CHECK_EQ(n_got, 3);
     CHECK_EQ(got[2].h.flags, QNN_FLAG_REPLAY);
     CHECK_EQ(got[2].h.seq, 7);
@@ -412,7 +413,7 @@ TEST(answer_too_big_to_cache_replays_as_not_cached)
     size_t n = infer_payload(pl, 0, 1, 0, image, 16);
     const got_frame_t *r = request(QNN_MSG_INFER, 50, pl, n);
     CHECK_EQ(r->h.status, QNN_ST_OK);
-    CHECK_EQ(qnn_get_u16(r->payload + 1 + 40), 600);
+    CHECK_EQ(qnn_get_u16(r->payload + 1 + 4 + 8 * QNN_STAGE_COUNT + 4), 600);
     r = request(QNN_MSG_INFER, 50, pl, n);
     CHECK_EQ(r->h.status, QNN_ST_NOT_CACHED);
     CHECK_EQ(r->h.flags, QNN_FLAG_REPLAY);
@@ -454,7 +455,7 @@ TEST(oversize_frame_is_dropped_and_the_next_frame_is_answered)
     setup();
     static uint8_t pl[QNN_PROTO_MAX_PAYLOAD + 100];
     memset(pl, 0x33, sizeof(pl));
-    send_raw_frame(1, QNN_MSG_INPUT_CHUNK, 0, 1, pl, sizeof(pl));
+    send_raw_frame(QNN_PROTO_VERSION, QNN_MSG_INPUT_CHUNK, 0, 1, pl, sizeof(pl));
     CHECK_EQ(n_got, 1);
     CHECK_EQ(got[0].h.type, QNN_MSG_NAK);
     CHECK_EQ(got[0].h.status, QNN_ST_OVERSIZE);
@@ -470,7 +471,7 @@ TEST(garbage_between_frames_is_survived)
     setup();
     static const uint8_t noise[] = {0xFF, 0x13, 0x37, 0x42, 0x99, 0x01, 0x02};
     qnn_proto_rx(&proto, noise, sizeof(noise)); /* no delimiter: merges into the next frame */
-    send_raw_frame(1, QNN_MSG_STATS, 0, 5, NULL, 0);
+    send_raw_frame(QNN_PROTO_VERSION, QNN_MSG_STATS, 0, 5, NULL, 0);
     CHECK_EQ(n_got, 1);
     CHECK_EQ(got[0].h.type, QNN_MSG_NAK);
     static const uint8_t zero = 0;
@@ -483,7 +484,7 @@ TEST(garbage_between_frames_is_survived)
 TEST(bad_version_and_unknown_types_are_answered_with_status)
 {
     setup();
-    send_raw_frame(2, QNN_MSG_HELLO, 0, 9, NULL, 0);
+    send_raw_frame(QNN_PROTO_VERSION + 1, QNN_MSG_HELLO, 0, 9, NULL, 0);
     CHECK_EQ(n_got, 1);
     CHECK_EQ(got[0].h.status, QNN_ST_BAD_VERSION);
     CHECK_EQ(got[0].h.seq, 9);
@@ -491,9 +492,9 @@ TEST(bad_version_and_unknown_types_are_answered_with_status)
     CHECK_EQ(request(0x3F, 10, NULL, 0)->h.status, QNN_ST_UNKNOWN_TYPE);
     CHECK_EQ(request(0x00, 11, NULL, 0)->h.status, QNN_ST_UNKNOWN_TYPE);
     /* a response or an unsolicited type sent to the device */
-    send_raw_frame(1, QNN_MSG_HELLO | 0x80, 0, 12, NULL, 0);
+    send_raw_frame(QNN_PROTO_VERSION, QNN_MSG_HELLO | 0x80, 0, 12, NULL, 0);
     CHECK_EQ(got[n_got - 1].h.status, QNN_ST_UNKNOWN_TYPE);
-    send_raw_frame(1, QNN_MSG_BOOT, 0, 13, NULL, 0);
+    send_raw_frame(QNN_PROTO_VERSION, QNN_MSG_BOOT, 0, 13, NULL, 0);
     CHECK_EQ(got[n_got - 1].h.status, QNN_ST_UNKNOWN_TYPE);
     CHECK_EQ(proto.stats[QNN_STAT_UNKNOWN_TYPE], 4);
     CHECK_EQ(proto.stats[QNN_STAT_BAD_VERSION], 1);
@@ -531,7 +532,7 @@ TEST(benchmark_reports_min_median_max)
     memcpy(pl + 8, image, 3072);
     const got_frame_t *r = request(QNN_MSG_BENCHMARK, 2, pl, 8 + 3072);
     CHECK_EQ(r->h.status, QNN_ST_OK);
-    /* the fake's i-th call takes 3072 (preprocess) + 1000 + (37 i) % 101 */
+    /* the fake's i-th call takes 3072 (quantize) + 1000 + (37 i) % 101 */
     uint64_t t[9];
     for (unsigned i = 0; i < 9; i++) {
         t[i] = 3072 + 1000 + (37u * i) % 101u;
@@ -590,7 +591,7 @@ TEST(squeeze_bit_depth_and_detector_reach_the_executor)
     }
     score /= 256.0f;
     float got_score;
-    uint32_t bits = qnn_get_u32(r->payload + 1 + 36);
+    uint32_t bits = qnn_get_u32(r->payload + 1 + 4 + 8 * QNN_STAGE_COUNT);
     memcpy(&got_score, &bits, 4);
     CHECK(got_score == score);
     CHECK_EQ(r->payload[1 + 2], score > threshold);

@@ -51,6 +51,10 @@ def cobs_decode(enc: bytes):
     return bytes(out)
 
 
+# SPEC.md: the protocol's version, in every frame header and in HELLO (2: seven stages in `results`).
+VERSION = 2
+
+
 def raw_frame(version, ftype, flags, status, seq, payload, length=None):
     if length is None:
         length = len(payload)
@@ -120,23 +124,23 @@ def main():
             'seq': seq, 'payload': payload.hex(), 'wire': wire(raw).hex(),
         })
 
-    add('hello_request', 1, 0x01, 0, 0, 1, struct.pack('<BBH', 1, 1, 4096))
-    hello = struct.pack('<BBHBBHIIIIB', 1, 0, 4096, 4, 8, 0, 0x1234ABCD, 0x7F, 65536, 115200, 2) + struct.pack('<II', 115200, 921600)
-    add('hello_response', 1, 0x81, 0, 0, 1, hello)
-    add('boot_unsolicited', 1, 0x70, 1, 0, 0, hello)
-    add('nak_bad_crc', 1, 0x71, 1, 1, 0, struct.pack('<I', 3))
-    add('info_request_empty_payload', 1, 0x02, 0, 0, 2, b'')
-    add('error_response', 1, 0x89, 0, 9, 0xFFFF, b'')
-    add('seq_with_zero_bytes', 1, 0x0D, 2, 0, 0x0100, b'')
-    add('payload_all_zeros', 1, 0x08, 0, 0, 7, b'\x00' * 40)
-    add('payload_253_nonzero', 1, 0x08, 0, 0, 0x0101, pattern(253))
-    add('payload_254_nonzero', 1, 0x08, 0, 0, 0x0102, pattern(254))
-    add('payload_255_nonzero', 1, 0x08, 0, 0, 0x0103, pattern(255))
-    add('payload_600_nonzero', 1, 0x08, 0, 0, 0x0104, pattern(600, 3))
+    add('hello_request', VERSION, 0x01, 0, 0, 1, struct.pack('<BBH', VERSION, VERSION, 4096))
+    hello = struct.pack('<BBHBBHIIIIB', VERSION, 0, 4096, 4, 8, 0, 0x1234ABCD, 0x7F, 65536, 115200, 2) + struct.pack('<II', 115200, 921600)
+    add('hello_response', VERSION, 0x81, 0, 0, 1, hello)
+    add('boot_unsolicited', VERSION, 0x70, 1, 0, 0, hello)
+    add('nak_bad_crc', VERSION, 0x71, 1, 1, 0, struct.pack('<I', 3))
+    add('info_request_empty_payload', VERSION, 0x02, 0, 0, 2, b'')
+    add('error_response', VERSION, 0x89, 0, 9, 0xFFFF, b'')
+    add('seq_with_zero_bytes', VERSION, 0x0D, 2, 0, 0x0100, b'')
+    add('payload_all_zeros', VERSION, 0x08, 0, 0, 7, b'\x00' * 40)
+    add('payload_253_nonzero', VERSION, 0x08, 0, 0, 0x0101, pattern(253))
+    add('payload_254_nonzero', VERSION, 0x08, 0, 0, 0x0102, pattern(254))
+    add('payload_255_nonzero', VERSION, 0x08, 0, 0, 0x0103, pattern(255))
+    add('payload_600_nonzero', VERSION, 0x08, 0, 0, 0x0104, pattern(600, 3))
     infer = struct.pack('<BBHI', 0, 1, 0, 0) + pattern(3072, 11, zero_every=97)
-    add('infer_cifar_pixels', 1, 0x09, 0, 0, 42, infer)
-    result = struct.pack('<BHBB', 1, 3, 0, 4) + struct.pack('<QQQQ', 0, 0, 123456789, 0) + struct.pack('<fHB', 0.0, 10, 1) + bytes([0x80, 0x81, 0x85, 0x7F, 0x80, 0x80, 0x90, 0x00, 0x01, 0xFF])
-    add('infer_result', 1, 0x89, 0, 0, 42, result)
+    add('infer_cifar_pixels', VERSION, 0x09, 0, 0, 42, infer)
+    result = struct.pack('<BHBB', 1, 3, 0, 7) + struct.pack('<7Q', 3072, 0, 0, 123456789, 0, 0, 0) + struct.pack('<fHB', 0.0, 10, 1) + bytes([0x80, 0x81, 0x85, 0x7F, 0x80, 0x80, 0x90, 0x00, 0x01, 0xFF])
+    add('infer_result', VERSION, 0x89, 0, 0, 42, result)
 
     cobs = []
     for data in [b'', b'\x00', b'\x00\x00', b'\x11\x22\x00\x33', b'\x11\x22\x33\x44', b'\x11\x00\x00\x00',
@@ -148,25 +152,25 @@ def main():
     crc = [{'data': d.hex(), 'crc32': zlib.crc32(d) & 0xFFFFFFFF} for d in [b'', b'123456789', b'\x00' * 32, pattern(1000)]]
 
     def good(seq, payload=b'\x01\x02'):
-        return wire(raw_frame(1, 0x02, 0, 0, seq, payload))
+        return wire(raw_frame(VERSION, 0x02, 0, 0, seq, payload))
 
     def bad_crc_raw():
-        raw = bytearray(raw_frame(1, 0x09, 0, 0, 5, pattern(20)))
+        raw = bytearray(raw_frame(VERSION, 0x09, 0, 0, 5, pattern(20)))
         raw[10] ^= 0x04
         return bytes(raw)
 
-    partial = wire(raw_frame(1, 0x09, 0, 0, 9, pattern(300)))
+    partial = wire(raw_frame(VERSION, 0x09, 0, 0, 9, pattern(300)))
     streams = [
         ('bad_crc', wire(bad_crc_raw()), 4096),
-        ('bad_crc_in_crc_field', wire(raw_frame(1, 0x02, 0, 0, 5, b'')[:-1] + b'\x99'), 4096),
+        ('bad_crc_in_crc_field', wire(raw_frame(VERSION, 0x02, 0, 0, 5, b'')[:-1] + b'\x99'), 4096),
         ('bad_cobs_code_past_end', bytes([0x05, 0x11, 0x22, 0x00]), 4096),
         ('bad_cobs_then_good', bytes([0xDE, 0xAD, 0xBE, 0xEF, 0x00]) + good(6), 4096),
-        ('runt_11_bytes', wire(raw_frame(1, 0x02, 0, 0, 5, b'')[:11]), 4096),
+        ('runt_11_bytes', wire(raw_frame(VERSION, 0x02, 0, 0, 5, b'')[:11]), 4096),
         ('runt_one_byte', bytes([0x02, 0x33, 0x00]), 4096),
-        ('bad_length_longer', wire(raw_frame(1, 0x02, 0, 0, 5, b'\x01\x02\x03', length=4)), 4096),
-        ('bad_length_shorter', wire(raw_frame(1, 0x02, 0, 0, 5, b'\x01\x02\x03', length=2)), 4096),
-        ('oversize_then_good', wire(raw_frame(1, 0x08, 0, 0, 5, pattern(100))) + good(8), 64),
-        ('max_payload_fits', wire(raw_frame(1, 0x08, 0, 0, 5, pattern(64))), 64),
+        ('bad_length_longer', wire(raw_frame(VERSION, 0x02, 0, 0, 5, b'\x01\x02\x03', length=4)), 4096),
+        ('bad_length_shorter', wire(raw_frame(VERSION, 0x02, 0, 0, 5, b'\x01\x02\x03', length=2)), 4096),
+        ('oversize_then_good', wire(raw_frame(VERSION, 0x08, 0, 0, 5, pattern(100))) + good(8), 64),
+        ('max_payload_fits', wire(raw_frame(VERSION, 0x08, 0, 0, 5, pattern(64))), 64),
         ('empty_frames_ignored', b'\x00\x00' + good(10) + b'\x00\x00\x00', 4096),
         ('back_to_back', good(11) + good(12, b'') + good(13, b'\x00\x00\x00'), 4096),
         ('partial_then_delimited_frame', partial[:50] + b'\x00' + good(14), 4096),

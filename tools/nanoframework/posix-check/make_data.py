@@ -25,8 +25,8 @@ def cobs(data):
     return bytes(out + bytes([len(block) + 1]) + block)
 
 
-# shared/protocol/SPEC.md: version 1, INFO (0x02), flags 0, status 0, seq 1, no payload, CRC-32; COBS; 0x00 on both sides
-header = struct.pack('<BBBBHH', 1, 0x02, 0, 0, 1, 0)
+# shared/protocol/SPEC.md: version 2, INFO (0x02), flags 0, status 0, seq 1, no payload, CRC-32; COBS; 0x00 on both sides
+header = struct.pack('<BBBBHH', 2, 0x02, 0, 0, 1, 0)
 wire = b'\0' + cobs(header + struct.pack('<I', zlib.crc32(header))) + b'\0'
 with open(out, 'w') as f:
     f.write('namespace QnnNanoCheck\n{\n    internal static class Data\n    {\n')

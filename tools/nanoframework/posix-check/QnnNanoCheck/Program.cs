@@ -42,7 +42,12 @@ namespace QnnNanoCheck
             Debug.WriteLine("QNNCHECK infer label " + label.ToString() + " logits " + s + (same ? "EQUAL to the host engine" : "DIFFER from the host engine"));
             uint[] cycles = new uint[QnnStage.Count];
             QnnDevice.ReadStageCycles(cycles);
-            Debug.WriteLine("QNNCHECK stage ns " + cycles[0].ToString() + " " + cycles[1].ToString() + " " + cycles[2].ToString() + " " + cycles[3].ToString() + " total " + cycles[4].ToString());
+            string stages = "";
+            for (int i = 0; i < QnnStage.Total; i++)
+            {
+                stages += cycles[i].ToString() + " ";
+            }
+            Debug.WriteLine("QNNCHECK stage ns " + stages + "total " + cycles[QnnStage.Total].ToString());
             QnnDevice.ConfigureSqueezing(1, 2, 1000000f);
             QnnDevice.Infer(Data.Image, logits);
             Debug.WriteLine("QNNCHECK detector score " + QnnDevice.LastDetectorScore.ToString());
