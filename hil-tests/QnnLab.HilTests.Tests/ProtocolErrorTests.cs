@@ -69,9 +69,9 @@ public sealed class ProtocolErrorTests
         await using RawClient c = await RawClient.OpenAsync();
         DeviceStats before = await c.StatsAsync();
 
-        Frame v2 = await c.RequestAsync(Hello(c.NextSeq()) with { Version = 2 });
-        Assert.AreEqual(StatusCode.BadVersion, v2.Status);
-        CollectionAssert.AreEqual(new byte[] { 1, 1 }, v2.Payload, "u8 min, u8 max supported");
+        Frame v3 = await c.RequestAsync(Hello(c.NextSeq()) with { Version = 3 });
+        Assert.AreEqual(StatusCode.BadVersion, v3.Status);
+        CollectionAssert.AreEqual(new byte[] { 2, 2 }, v3.Payload, "u8 min, u8 max supported");
 
         foreach (byte type in new byte[] { 0x42, 0x6F, 0x81, 0x70, 0x71 })
         {

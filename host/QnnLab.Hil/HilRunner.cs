@@ -124,10 +124,11 @@ public static class HilRunner
                     HostPrediction = expected.Label,
                     BoardPrediction = r.Label,
                     Logits = logits,
-                    // the detector's extra model runs are squeezing's overhead too
-                    SqueezeTime = request.Squeeze.Enabled ? (long)(t[InferResult.Squeeze] + t[InferResult.Detector]) : -1,
+                    // the squeezers alone; the detector's extra inferences and comparison are stages of their own
+                    SqueezeTime = request.Squeeze.Enabled ? (long)(t[InferResult.SqueezeBitDepth] + t[InferResult.SqueezeMedian]) : -1,
                     InferenceTime = (long)t[InferResult.Inference],
                     TotalTime = (long)r.TotalTime,
+                    StageTimes = Array.ConvertAll(t, v => (long)v),
                     Flagged = detector ? r.Adversarial : null,
                     DetectorScore = detector ? (int)r.DetectorScore : null,
                 });

@@ -57,7 +57,7 @@ public enum StatusCode : byte
 /// <summary>One decoded frame. A response has type = request | 0x80 (see <see cref="IsResponse"/>).</summary>
 public sealed record Frame(byte Type, FrameFlags Flags, StatusCode Status, ushort Seq, byte[] Payload, byte Version = Frame.ProtocolVersion)
 {
-    public const byte ProtocolVersion = 1;
+    public const byte ProtocolVersion = 2; // 2: seven stages per inference (SPEC.md `results`)
     public const int HeaderBytes = 8;
     public const int Overhead = 12;
     public const byte ResponseBit = 0x80;

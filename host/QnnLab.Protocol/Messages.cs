@@ -120,7 +120,9 @@ public sealed record SqueezeConfig(byte BitDepth, byte MedianSize, bool Detector
 /// <summary>One input's answer: label, detector verdict, per-stage times (in the board's unit) and logits.</summary>
 public sealed record InferResult(int Label, bool Adversarial, ulong[] StageTimes, float DetectorScore, int LogitBytes, int[] Logits)
 {
-    public const int Preprocess = 0, Squeeze = 1, Inference = 2, Detector = 3;
+    /// <summary>Stage indices (SPEC.md `results`): non-overlapping, 0 where a stage did not run.</summary>
+    public const int Quantize = 0, SqueezeBitDepth = 1, SqueezeMedian = 2, Inference = 3, InferenceBitDepth = 4, InferenceMedian = 5, Compare = 6;
+    public const int StageCount = 7;
 
     public ulong TotalTime => StageTimes.Aggregate(0UL, (a, b) => a + b);
 
@@ -132,7 +134,12 @@ public sealed record InferResult(int Label, bool Adversarial, ulong[] StageTimes
         {
             int label = r.U16();
             bool adv = (r.U8() & 1) != 0;
-            var times = new ulong[r.U8()];
+            int stages = r.U8();
+            if (stages != StageCount)
+            {
+                throw new ProtocolException(StatusCode.BadPayload, $"results: {stages} stages, protocol {Frame.ProtocolVersion} has {StageCount}");
+            }
+            var times = new ulong[stages];
             for (int s = 0; s < times.Length; s++)
             {
                 times[s] = r.U64();

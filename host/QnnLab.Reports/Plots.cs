@@ -25,18 +25,10 @@ public static class Plots
             yield return path;
         }
 
-        LatencyStats? sq = s.Stage("squeeze");
-        LatencyStats? inf = s.Stage("inference");
-        if (sq is not null && inf is not null && inf.Median > 0)
+        if (s.Breakdown is { } st && s.Run.Squeeze.Length > 0 && st.Inference > 0)
         {
-            string path = Path.Combine(dir, $"{prefix}-squeeze-overhead.png");
-            var plt = new Plot();
-            plt.Add.Bars(new double[] { inf.Median, sq.Median });
-            plt.Axes.Bottom.SetTicks([0, 1], ["inference", $"squeeze (+{100 * sq.Median / inf.Median:F1} %)"]);
-            plt.Title($"Feature Squeezing overhead ({s.Run.Squeeze}), median {unit}");
-            plt.YLabel(unit);
-            plt.Axes.Margins(bottom: 0);
-            plt.SavePng(path, Width, Height);
+            string path = Path.Combine(dir, $"{prefix}-stage-breakdown.png");
+            StageBars(st, $"{s.Run.Squeeze}: {RunReport.OverheadLine(st)}", $"mean {unit} per input, run {s.Run.Id} ({s.Run.Board})", path);
             yield return path;
         }
 
@@ -55,6 +47,46 @@ public static class Plots
             plt.SavePng(path, Width, Height);
             yield return path;
         }
+    }
+
+    /// <summary>
+    /// The board's stages as stacked bars, one bar per group: quantization, the inference, the squeezers (bit depth
+    /// under median), the detector's extra inferences, its comparison, and the whole request (every stage stacked).
+    /// </summary>
+    public static void StageBars(StageBreakdown st, string title, string yLabel, string path)
+    {
+        (string Name, int[] Stages)[] groups =
+        [
+            ("quantization", [Stages.Quantize]),
+            ("inference", [Stages.Inference]),
+            (string.Create(System.Globalization.CultureInfo.InvariantCulture, $"squeezers\n+{st.SqueezersOverhead * 100:F1} %"), [Stages.SqueezeBitDepth, Stages.SqueezeMedian]),
+            ("extra inferences", [Stages.InferenceBitDepth, Stages.InferenceMedian]),
+            ("comparison", [Stages.Compare]),
+            ("whole request", Enumerable.Range(0, Stages.Count).ToArray()),
+        ];
+        Color[] colors = Enumerable.Range(0, Stages.Count).Select(i => new ScottPlot.Palettes.Category10().GetColor(i)).ToArray();
+        var plt = new Plot();
+        var bars = new List<Bar>();
+        for (int g = 0; g < groups.Length; g++)
+        {
+            double bottom = 0;
+            foreach (int stage in groups[g].Stages)
+            {
+                bars.Add(new Bar { Position = g, ValueBase = bottom, Value = bottom + st.Mean[stage], FillColor = colors[stage] });
+                bottom += st.Mean[stage];
+            }
+        }
+        plt.Add.Bars(bars);
+        for (int i = 0; i < Stages.Count; i++)
+        {
+            plt.Legend.ManualItems.Add(new LegendItem { LabelText = Stages.Labels[i], FillColor = colors[i] });
+        }
+        plt.ShowLegend(Alignment.UpperLeft);
+        plt.Axes.Bottom.SetTicks(Enumerable.Range(0, groups.Length).Select(g => (double)g).ToArray(), groups.Select(g => g.Name).ToArray());
+        plt.Title(title);
+        plt.YLabel(yLabel);
+        plt.Axes.Margins(bottom: 0);
+        plt.SavePng(path, Width, Height);
     }
 
     /// <summary>One line with markers per series (e.g. adversarial accuracy against eps for float / int16 / int8).</summary>

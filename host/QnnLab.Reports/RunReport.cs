@@ -7,7 +7,7 @@ namespace QnnLab.Reports;
 
 /// <summary>
 /// Writes a run's report: summary.md, results.csv, summary.json and PNG plots (latency histogram per
-/// stage, Feature Squeezing overhead when squeezing was measured, accuracy per class).
+/// stage, the board's stage breakdown as stacked bars when squeezing was measured, accuracy per class).
 /// </summary>
 public static class RunReport
 {
@@ -59,6 +59,21 @@ public static class RunReport
             b.AppendLine(Inv, $"| {l.Stage} | {l.Count} | {l.Median:F0} | {l.P5:F0} | {l.P95:F0} | {l.Min:F0} | {l.Max:F0} |");
         }
         b.AppendLine();
+        if (s.Breakdown is { } st)
+        {
+            b.AppendLine(Inv, $"## Stages on the board (mean {r.TimingUnit} over {st.Count} inputs)");
+            b.AppendLine();
+            b.AppendLine(Inv, $"{OverheadLine(st)}.");
+            b.AppendLine();
+            b.AppendLine("| stage | mean | % of one inference |");
+            b.AppendLine("|---|---:|---:|");
+            for (int i = 0; i < Stages.Count; i++)
+            {
+                b.AppendLine(Inv, $"| {Stages.Labels[i]} | {st.Mean[i]:F0} | {Percent(st.Mean[i], st.Inference)} |");
+            }
+            b.AppendLine(Inv, $"| whole request | {st.Total:F0} | {Percent(st.Total, st.Inference)} |");
+            b.AppendLine();
+        }
         b.AppendLine("## Accuracy per class");
         b.AppendLine();
         b.AppendLine("| class | correct | total | accuracy |");
@@ -72,12 +87,23 @@ public static class RunReport
         return b.ToString();
     }
 
+    /// <summary>"squeezers +x % and detector +y % of one inference (quantization z %)".</summary>
+    public static string OverheadLine(StageBreakdown st) =>
+        string.Create(Inv, $"squeezers +{st.SqueezersOverhead * 100:F1} % and the whole detector +{st.DetectorOverhead * 100:F1} % of one inference (quantization {st.QuantizeShare * 100:F1} %)");
+
+    private static string Percent(double v, double of) => of > 0 ? (100 * v / of).ToString("F1", Inv) + " %" : "-";
+
     public static string Csv(IReadOnlyList<InputResult> results)
     {
-        var b = new StringBuilder("index,label,host_prediction,board_prediction,squeeze_time,inference_time,total_time,flagged,detector_score,logits_hex\n");
+        var b = new StringBuilder("index,label,host_prediction,board_prediction,squeeze_time,inference_time,total_time,");
+        b.Append(string.Concat(Stages.Names.Select(n => $"t_{n},"))).Append("flagged,detector_score,logits_hex\n");
         foreach (InputResult x in results)
         {
             b.Append(Inv, $"{x.Index},{x.Label},{x.HostPrediction},{x.BoardPrediction},{x.SqueezeTime},{x.InferenceTime},{x.TotalTime},");
+            for (int i = 0; i < Stages.Count; i++)
+            {
+                b.Append(x.StageTimes.Length == Stages.Count ? x.StageTimes[i].ToString(Inv) : "").Append(',');
+            }
             b.Append(x.Flagged is bool f ? (f ? "1" : "0") : "").Append(',');
             b.Append(x.DetectorScore?.ToString(Inv) ?? "").Append(',');
             b.Append(Convert.ToHexString(x.Logits)).Append('\n');
@@ -121,6 +147,15 @@ public static class RunReport
         foreach (LatencyStats l in s.Latency)
         {
             o[$"latency_{l.Stage}_median"] = l.Median;
+        }
+        if (s.Breakdown is { } st)
+        {
+            for (int i = 0; i < Stages.Count; i++)
+            {
+                o[$"stage_{Stages.Names[i]}_mean"] = st.Mean[i];
+            }
+            o["squeezers_overhead"] = st.SqueezersOverhead;
+            o["detector_overhead"] = st.DetectorOverhead;
         }
         return o;
     }

@@ -60,7 +60,10 @@ public sealed class ResultStore : IDisposable
         """;
 
     /// <summary>Stores written before a version get that version's tables on open; their old rows read as before.</summary>
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
+
+    /// <summary>The results columns of the <see cref="Stages"/> (schema 3), in stage order: t_quantize, t_squeeze_bit_depth, ...</summary>
+    private static readonly string[] StageColumns = Stages.Names.Select(n => "t_" + n).ToArray();
 
     private void Migrate()
     {
@@ -80,6 +83,22 @@ public sealed class ResultStore : IDisposable
                     PRIMARY KEY(run_id, idx, stage)) WITHOUT ROWID;
                 PRAGMA user_version = 2;
                 """);
+        }
+        if (version < 3)
+        {
+            // 3: every stage of an inference apart (protocol v2); rows recorded before read -1 (not measured)
+            var have = new HashSet<string>();
+            using (SqliteCommand info = _conn.CreateCommand())
+            {
+                info.CommandText = "SELECT name FROM pragma_table_info('results')";
+                using SqliteDataReader r = info.ExecuteReader();
+                while (r.Read())
+                {
+                    have.Add(r.GetString(0));
+                }
+            }
+            Exec(string.Concat(StageColumns.Where(c => !have.Contains(c)).Select(c => $"ALTER TABLE results ADD COLUMN {c} INTEGER NOT NULL DEFAULT -1;\n"))
+                + "PRAGMA user_version = 3;");
         }
     }
 
@@ -255,9 +274,9 @@ public sealed class ResultStore : IDisposable
         _tx ??= _conn.BeginTransaction();
         using SqliteCommand c = _conn.CreateCommand();
         c.Transaction = _tx;
-        c.CommandText = """
-            INSERT INTO results(run_id, idx, label, host_pred, board_pred, logits, t_squeeze, t_infer, t_total, flagged, detector_score)
-            VALUES($run, $idx, $label, $host, $board, $logits, $ts, $ti, $tt, $flag, $score)
+        c.CommandText = $"""
+            INSERT INTO results(run_id, idx, label, host_pred, board_pred, logits, t_squeeze, t_infer, t_total, flagged, detector_score, {string.Join(", ", StageColumns)})
+            VALUES($run, $idx, $label, $host, $board, $logits, $ts, $ti, $tt, $flag, $score, {string.Join(", ", StageColumns.Select((_, i) => "$s" + i))})
             ON CONFLICT(run_id, idx) DO NOTHING
             """;
         c.Parameters.AddWithValue("$run", runId);
@@ -271,6 +290,14 @@ public sealed class ResultStore : IDisposable
         c.Parameters.AddWithValue("$tt", x.TotalTime);
         c.Parameters.AddWithValue("$flag", x.Flagged is bool f ? (f ? 1 : 0) : DBNull.Value);
         c.Parameters.AddWithValue("$score", x.DetectorScore is int s ? s : DBNull.Value);
+        if (x.StageTimes.Length is not (0 or Stages.Count))
+        {
+            throw new ArgumentException($"input {x.Index}: {x.StageTimes.Length} stage times, not {Stages.Count}");
+        }
+        for (int i = 0; i < Stages.Count; i++)
+        {
+            c.Parameters.AddWithValue("$s" + i, x.StageTimes.Length == 0 ? -1 : x.StageTimes[i]);
+        }
         bool added = c.ExecuteNonQuery() == 1;
         if (++_pending >= CommitEvery)
         {
@@ -311,7 +338,7 @@ public sealed class ResultStore : IDisposable
     {
         Flush();
         using SqliteCommand c = _conn.CreateCommand();
-        c.CommandText = "SELECT idx, label, host_pred, board_pred, logits, t_squeeze, t_infer, t_total, flagged, detector_score FROM results WHERE run_id=$id ORDER BY idx";
+        c.CommandText = $"SELECT idx, label, host_pred, board_pred, logits, t_squeeze, t_infer, t_total, flagged, detector_score, {string.Join(", ", StageColumns)} FROM results WHERE run_id=$id ORDER BY idx";
         c.Parameters.AddWithValue("$id", runId);
         using SqliteDataReader r = c.ExecuteReader();
         var list = new List<InputResult>();
@@ -329,6 +356,7 @@ public sealed class ResultStore : IDisposable
                 TotalTime = r.GetInt64(7),
                 Flagged = r.IsDBNull(8) ? null : r.GetInt32(8) != 0,
                 DetectorScore = r.IsDBNull(9) ? null : r.GetInt32(9),
+                StageTimes = r.GetInt64(10) < 0 ? [] : Enumerable.Range(10, Stages.Count).Select(r.GetInt64).ToArray(),
             });
         }
         return list;

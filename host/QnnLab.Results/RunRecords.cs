@@ -18,6 +18,22 @@ public sealed record RunInfo
     public string BoardInfoJson { get; init; } = "{}";   // what the board reported at handshake
 }
 
+/// <summary>
+/// The board's stages per inference, in the protocol's order (shared/protocol/SPEC.md, `results`): they do not
+/// overlap and sum to the request's time; a stage that did not run is 0.
+/// </summary>
+public static class Stages
+{
+    public const int Quantize = 0, SqueezeBitDepth = 1, SqueezeMedian = 2, Inference = 3, InferenceBitDepth = 4, InferenceMedian = 5, Compare = 6;
+    public const int Count = 7;
+
+    /// <summary>Names in reports, CSV headers and JSON keys.</summary>
+    public static readonly string[] Names = ["quantize", "squeeze_bit_depth", "squeeze_median", "inference", "inference_bit_depth", "inference_median", "compare"];
+
+    /// <summary>Labels in plots and tables.</summary>
+    public static readonly string[] Labels = ["quantization", "bit-depth squeeze", "median squeeze", "inference", "inference, bit-depth squeezed", "inference, median squeezed", "L1 comparison"];
+}
+
 /// <summary>One input's outcome. Timings are in the run's <see cref="RunInfo.TimingUnit"/>; -1 = not measured.</summary>
 public sealed record InputResult
 {
@@ -26,9 +42,12 @@ public sealed record InputResult
     public int HostPrediction { get; init; } = -1;
     public required int BoardPrediction { get; init; }
     public byte[] Logits { get; init; } = [];            // raw quantized logits as the board sent them
+    /// <summary>The squeezers alone (bit depth + median); in stores before schema 3 also the detector's extra runs.</summary>
     public long SqueezeTime { get; init; } = -1;
     public long InferenceTime { get; init; } = -1;
     public long TotalTime { get; init; } = -1;
+    /// <summary>Each of the <see cref="Stages"/>, or empty where not measured (stores before schema 3).</summary>
+    public long[] StageTimes { get; init; } = [];
     public bool? Flagged { get; init; }                  // Feature Squeezing detector verdict, if enabled
     public int? DetectorScore { get; init; }
 }

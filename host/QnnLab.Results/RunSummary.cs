@@ -23,6 +23,36 @@ public sealed record LatencyStats(string Stage, int Count, double Median, double
     }
 }
 
+/// <summary>
+/// Mean time of each of the <see cref="Stages"/> over the inputs that reported them (means, unlike medians, add up:
+/// the stacked bars of the report). Overheads are fractions of one inference: the squeezers alone (bit depth +
+/// median) and the whole detector (squeezers, its extra inferences and the comparison; quantization, which every
+/// request has, is its own figure).
+/// </summary>
+public sealed record StageBreakdown(int Count, double[] Mean)
+{
+    public double Inference => Mean[Stages.Inference];
+    public double Squeezers => Mean[Stages.SqueezeBitDepth] + Mean[Stages.SqueezeMedian];
+    public double ExtraInferences => Mean[Stages.InferenceBitDepth] + Mean[Stages.InferenceMedian];
+    public double Detector => Squeezers + ExtraInferences + Mean[Stages.Compare];
+    public double Total => Mean.Sum();
+
+    public double SqueezersOverhead => Inference > 0 ? Squeezers / Inference : 0;
+    public double DetectorOverhead => Inference > 0 ? Detector / Inference : 0;
+    public double QuantizeShare => Inference > 0 ? Mean[Stages.Quantize] / Inference : 0;
+
+    /// <summary>Null when no input reported its stages (a store from before schema 3).</summary>
+    public static StageBreakdown? Of(IEnumerable<InputResult> results)
+    {
+        long[][] rows = results.Select(r => r.StageTimes).Where(t => t.Length == Stages.Count).ToArray();
+        if (rows.Length == 0)
+        {
+            return null;
+        }
+        return new StageBreakdown(rows.Length, Enumerable.Range(0, Stages.Count).Select(i => rows.Average(t => (double)t[i])).ToArray());
+    }
+}
+
 /// <summary>What a run came to: accuracy on the board, agreement with the host engine, latency, link use.</summary>
 public sealed record RunSummary(
     RunInfo Run,
@@ -36,7 +66,8 @@ public sealed record RunSummary(
     double LinkUtilization,
     double? DetectionRate,
     int[] PerClassCorrect,
-    int[] PerClassTotal)
+    int[] PerClassTotal,
+    StageBreakdown? Breakdown = null)
 {
     /// <summary>Bits on the wire per byte for 8N1 framing (start + 8 data + stop).</summary>
     public const int BitsPerByte = 10;
@@ -76,7 +107,7 @@ public sealed record RunSummary(
             n == 0 ? 0 : (double)boardOk / n,
             withHost == 0 ? 0 : (double)hostOk / withHost,
             withHost == 0 ? 0 : (double)agree / withHost,
-            withHost - agree, latency, link, utilization, detection, correct, total);
+            withHost - agree, latency, link, utilization, detection, correct, total, StageBreakdown.Of(results));
     }
 
     public LatencyStats? Stage(string name) => Latency.FirstOrDefault(l => l.Stage == name);

@@ -122,6 +122,12 @@ public static class HilCommand
         {
             Console.WriteLine(string.Create(inv, $"  {l.Stage,-9} median {l.Median:F0} p5 {l.P5:F0} p95 {l.P95:F0} {s.Run.TimingUnit}"));
         }
+        if (s.Breakdown is { } st && s.Run.Squeeze.Length > 0)
+        {
+            string stages = string.Join(", ", Enumerable.Range(0, Stages.Count).Where(i => st.Mean[i] > 0).Select(i => string.Create(inv, $"{Stages.Labels[i]} {st.Mean[i]:F0}")));
+            Console.WriteLine($"  stages (mean {s.Run.TimingUnit}): {stages}");
+            Console.WriteLine($"  {RunReport.OverheadLine(st)}");
+        }
         if (s.Link.Seconds > 0)
         {
             string share = s.Link.Baud > 0

@@ -95,14 +95,18 @@ public static class QuickstartCommand
         b.AppendLine();
         b.AppendLine(inv, $"Model `{Path.GetFileName(model)}`, data `{data}`, board `{runs[0].Summary.Run.Board}`.");
         b.AppendLine();
-        b.AppendLine(inv, $"| run | Feature Squeezing | inputs | board accuracy | agreement with host engine | flagged | inference median ({runs[0].Summary.Run.TimingUnit}) | squeezing median | total median | report |");
-        b.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
+        b.AppendLine(inv, $"| run | Feature Squeezing | inputs | board accuracy | agreement with host engine | flagged | inference median ({runs[0].Summary.Run.TimingUnit}) | squeezers alone | whole detector | total median | report |");
+        b.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (HilRunOutcome o in runs)
         {
             RunSummary s = o.Summary;
             string F(LatencyStats? l) => l is null ? "-" : l.Median.ToString("F0", inv);
-            b.AppendLine(inv, $"| {o.RunId} | {(s.Run.Squeeze.Length == 0 ? "off" : s.Run.Squeeze)} | {s.N} | {s.BoardAccuracy * 100:F2} % | {s.HostAgreement * 100:F2} % | {(s.DetectionRate is double d ? (d * 100).ToString("F1", inv) + " %" : "-")} | {F(s.Stage("inference"))} | {F(s.Stage("squeeze"))} | {F(s.Stage("total"))} | [run{o.RunId}-summary.md](run{o.RunId}-summary.md) |");
+            string P(Func<StageBreakdown, double> overhead) => s.Breakdown is { } st && s.Run.Squeeze.Length > 0 ? $"+{overhead(st) * 100:F1} %" : "-";
+            b.AppendLine(inv, $"| {o.RunId} | {(s.Run.Squeeze.Length == 0 ? "off" : s.Run.Squeeze)} | {s.N} | {s.BoardAccuracy * 100:F2} % | {s.HostAgreement * 100:F2} % | {(s.DetectionRate is double d ? (d * 100).ToString("F1", inv) + " %" : "-")} | {F(s.Stage("inference"))} | {P(st => st.SqueezersOverhead)} | {P(st => st.DetectorOverhead)} | {F(s.Stage("total"))} | [run{o.RunId}-summary.md](run{o.RunId}-summary.md) |");
         }
+        b.AppendLine();
+        b.AppendLine("Squeezers alone and the whole detector (squeezers, its extra inferences on the squeezed inputs and the L1 comparison)");
+        b.AppendLine("are mean times as percentages of one inference; each run's report breaks every stage down (`runN-stage-breakdown.png`).");
         b.AppendLine();
         b.AppendLine("With both squeezers the board runs EvadeML's joint detector: the label comes from the original input, and an input");
         b.AppendLine("is flagged when the L1 distance between the model's outputs on the original and a squeezed input exceeds the threshold.");

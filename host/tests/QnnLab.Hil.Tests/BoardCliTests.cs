@@ -26,7 +26,7 @@ public sealed class BoardCliTests
         JsonElement info = LastJson(output);
         Assert.AreEqual("sim", info.GetProperty("board").GetString());
         Assert.AreEqual("ns", info.GetProperty("timing_unit").GetString());
-        Assert.AreEqual(1, info.GetProperty("protocol_version").GetInt32());
+        Assert.AreEqual(2, info.GetProperty("protocol_version").GetInt32());
         Assert.AreNotEqual("fake", info.GetProperty("backend").GetString());
         StringAssert.Contains(output, "max payload 4096 B");
     }

@@ -71,10 +71,22 @@ public sealed class RunLifecycleTests
         (int rc, string output, string err) = await BoardCliTests.Cli("quickstart", "--data", data, "--out", Path.Combine(dir, "qs"), "--limit", "12");
         Assert.AreEqual(0, rc, err);
         StringAssert.Contains(output, "agreement 100.00 %");
-        foreach (string f in new[] { "README.md", "run1-summary.md", "run1-results.csv", "run1-summary.json", "run1-latency-inference.png", "run2-squeeze-overhead.png", "run2-accuracy-per-class.png" })
+        foreach (string f in new[] { "README.md", "run1-summary.md", "run1-results.csv", "run1-summary.json", "run1-latency-inference.png", "run2-stage-breakdown.png", "run2-accuracy-per-class.png" })
         {
             Assert.IsTrue(File.Exists(Path.Combine(dir, "qs", f)), f);
         }
+        Assert.IsFalse(File.Exists(Path.Combine(dir, "qs", "run1-stage-breakdown.png")), "no squeezing, no breakdown plot");
+        // the quickstart's table shows the squeezers and the whole detector apart, as percentages of one inference
+        string index = File.ReadAllText(Path.Combine(dir, "qs", "README.md"));
+        StringAssert.Contains(index, "| squeezers alone | whole detector |");
+        Assert.IsFalse(index.Contains("squeezing median", StringComparison.Ordinal), "the detector is no longer called squeezing");
+        string[] squeezedRow = index.Split('\n').Single(l => l.StartsWith("| 2 |", StringComparison.Ordinal)).Split('|');
+        double Pct(string cell) => double.Parse(cell.Trim().TrimStart('+').TrimEnd('%').Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        double squeezers = Pct(squeezedRow[8]), wholeDetector = Pct(squeezedRow[9]);
+        Assert.IsTrue(squeezers > 0 && wholeDetector > squeezers + 100,
+            $"the detector adds two inferences to its squeezers: squeezers +{squeezers} %, detector +{wholeDetector} %");
+        StringAssert.Contains(File.ReadAllText(Path.Combine(dir, "qs", "run2-summary.md")), "| inference, median squeezed |");
+        StringAssert.Contains(output, "stages (mean ns): quantization ");
         using (JsonDocument clean = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "qs", "run1-summary.json"))))
         using (JsonDocument squeezed = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "qs", "run2-summary.json"))))
         {

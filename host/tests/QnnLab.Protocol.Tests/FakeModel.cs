@@ -65,6 +65,6 @@ internal static class FakeModel
         CollectionAssert.AreEqual(want, r.Logits);
         Assert.AreEqual(Label(want), r.Label);
         Assert.AreEqual(elementBytes, r.LogitBytes);
-        Assert.AreEqual((ulong)input.Length, r.StageTimes[InferResult.Preprocess]);
+        Assert.AreEqual((ulong)input.Length, r.StageTimes[InferResult.Quantize]);
     }
 }

@@ -63,7 +63,7 @@ public sealed class InMemoryBoardTests
     [Timeout(30_000, CooperativeCancellation = true)]
     public async Task AnotherProtocolVersionIsRefusedAtHandshake()
     {
-        (Stream host, Task device, CancellationTokenSource stop) = StartScripted(f => [Answer(f, HelloPayload(2, 1))]);
+        (Stream host, Task device, CancellationTokenSource stop) = StartScripted(f => [Answer(f, HelloPayload(Frame.ProtocolVersion + 1, 1))]);
         ProtocolException e = await Assert.ThrowsExactlyAsync<ProtocolException>(() => BoardConnection.OpenAsync(host));
         Assert.AreEqual(StatusCode.BadVersion, e.Status);
         stop.Cancel();
@@ -89,7 +89,7 @@ public sealed class InMemoryBoardTests
         (Stream host, Task device, CancellationTokenSource stop) = StartScripted(f => (MessageType)f.Type switch
         {
             // every HELLO answered twice (a duplicating link)
-            MessageType.Hello => [Answer(f, HelloPayload(1, 7)), Answer(f, HelloPayload(1, 7))],
+            MessageType.Hello => [Answer(f, HelloPayload(Frame.ProtocolVersion, 7)), Answer(f, HelloPayload(Frame.ProtocolVersion, 7))],
             // STATS: counts how often the request arrived, never answers
             MessageType.Stats => Enumerable.Repeat(0, Interlocked.Increment(ref stats) * 0).Select(_ => Answer(f, [])),
             _ => [Answer(f, [], StatusCode.UnknownType)],
