@@ -28,7 +28,9 @@ public static class Plots
         if (s.Breakdown is { } st && s.Run.Squeeze.Length > 0 && st.Inference > 0)
         {
             string path = Path.Combine(dir, $"{prefix}-stage-breakdown.png");
-            StageBars(st, $"{s.Run.Squeeze}: {RunReport.OverheadLine(st)}", $"mean {unit} per input, run {s.Run.Id} ({s.Run.Board})", path);
+            string title = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"Stages on {s.Run.Board}, run {s.Run.Id} ({s.Run.Squeeze})\nsqueezers +{st.SqueezersOverhead * 100:F1} %, whole detector +{st.DetectorOverhead * 100:F1} % of one inference");
+            StageBars(st, title, $"mean {unit} per input", path);
             yield return path;
         }
 
@@ -55,14 +57,16 @@ public static class Plots
     /// </summary>
     public static void StageBars(StageBreakdown st, string title, string yLabel, string path)
     {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        string Pct(double v) => string.Create(inv, $"{(st.Inference > 0 ? 100 * v / st.Inference : 0):F1} %");
         (string Name, int[] Stages)[] groups =
         [
-            ("quantization", [Stages.Quantize]),
-            ("inference", [Stages.Inference]),
-            (string.Create(System.Globalization.CultureInfo.InvariantCulture, $"squeezers\n+{st.SqueezersOverhead * 100:F1} %"), [Stages.SqueezeBitDepth, Stages.SqueezeMedian]),
-            ("extra inferences", [Stages.InferenceBitDepth, Stages.InferenceMedian]),
-            ("comparison", [Stages.Compare]),
-            ("whole request", Enumerable.Range(0, Stages.Count).ToArray()),
+            ($"quantization\n{Pct(st.Mean[Stages.Quantize])}", [Stages.Quantize]),
+            ("inference\n100 %", [Stages.Inference]),
+            ($"squeezers\n+{Pct(st.Squeezers)}", [Stages.SqueezeBitDepth, Stages.SqueezeMedian]),
+            ($"extra inferences\n+{Pct(st.ExtraInferences)}", [Stages.InferenceBitDepth, Stages.InferenceMedian]),
+            ($"comparison\n+{Pct(st.Mean[Stages.Compare])}", [Stages.Compare]),
+            ($"whole request\n{Pct(st.Total)}", Enumerable.Range(0, Stages.Count).ToArray()),
         ];
         Color[] colors = Enumerable.Range(0, Stages.Count).Select(i => new ScottPlot.Palettes.Category10().GetColor(i)).ToArray();
         var plt = new Plot();
@@ -75,6 +79,7 @@ public static class Plots
                 bars.Add(new Bar { Position = g, ValueBase = bottom, Value = bottom + st.Mean[stage], FillColor = colors[stage] });
                 bottom += st.Mean[stage];
             }
+            bars[^1].Label = bottom.ToString("N0", inv); // the group's mean on top: small stages stay readable
         }
         plt.Add.Bars(bars);
         for (int i = 0; i < Stages.Count; i++)
