@@ -12,6 +12,7 @@ public static class CommandCatalog
         yield return QuantizeCommand.Create();
         yield return AttackCommand.Create();
         yield return ExperimentCommand.Create();
+        yield return DefendCommand.Create();
         yield return ZeroDensityCommand.Create();
         yield return GradientCosineCommand.Create();
         yield return ExportCommand.Create();

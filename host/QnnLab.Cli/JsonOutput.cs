@@ -7,5 +7,8 @@ public static class JsonOutput
 {
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = false };
 
+    /// <summary>For JSON files a person may read.</summary>
+    public static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     public static void Print(object value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Options));
 }

@@ -24,52 +24,14 @@ public static class ExperimentCommand
         };
         cmd.SetAction((parse, cancel) =>
         {
-            string text = File.ReadAllText(parse.GetValue(config)!);
-            string dataRoot = Environment.GetEnvironmentVariable("QNN_DATA") is { Length: > 0 } d ? d : Path.Combine("..", "shared", "data");
-            using JsonDocument doc = JsonDocument.Parse(text.Replace("${QNN_DATA}", Path.GetFullPath(dataRoot).Replace("\\", "/", StringComparison.Ordinal), StringComparison.Ordinal));
+            using JsonDocument doc = LoadConfig(parse.GetValue(config)!);
             JsonElement c = doc.RootElement;
             string outPath = parse.GetValue(outDir)!;
             string storePath = parse.GetValue(store) ?? Path.Combine(outPath, "attacks.sqlite");
             int n = parse.GetValue(limit) ?? c.GetProperty("limit").GetInt32();
             string name = Path.GetFileNameWithoutExtension(parse.GetValue(config)!);
-            int? cap = parse.GetValue(limit);
-            // A run may ask for fewer images than the table (Boundary, GeoDA); --limit caps every run.
-            int RunLimit(JsonElement run)
-            {
-                int own = run.TryGetProperty("limit", out JsonElement l) ? l.GetInt32() : c.GetProperty("limit").GetInt32();
-                return cap is int k ? Math.Min(k, own) : own;
-            }
-            string? preset = c.TryGetProperty("preset", out JsonElement p) ? p.GetString() : null;
-            int seed = c.GetProperty("seed").GetInt32();
-            bool direct = c.TryGetProperty("models", out JsonElement models);
-            // "set": parameter overrides by ART name, per run (a PGD eps sweep is one run per eps)
-            static string[] Overrides(JsonElement run) => run.TryGetProperty("set", out JsonElement set)
-                ? [.. set.EnumerateObject().Select(kv => $"{kv.Name}={(kv.Value.ValueKind == JsonValueKind.String ? kv.Value.GetString() : kv.Value.GetRawText())}")]
-                : [];
-            var rows = new List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)>();
-            int total = c.GetProperty("runs").GetArrayLength() * (direct ? models.EnumerateObject().Count() : 1), done = 0;
-            foreach (JsonElement run in c.GetProperty("runs").EnumerateArray())
-            {
-                string attack = run.GetProperty("attack").GetString()!;
-                if (direct)
-                {
-                    // Table 5: each precision attacked on its own model (float on the TorchSharp model, int16 / int8 on the
-                    // bit-exact engine), no transfer.
-                    foreach (JsonProperty m in models.EnumerateObject())
-                    {
-                        Console.Error.WriteLine($"experiment {name}: {attack} directly on {m.Name} ({++done} of {total})");
-                        var a = new AttackCommand.AttackArgs(attack, m.Value.GetString()!, c.GetProperty("data").GetString()!, m.Name, null, null,
-                            preset, Overrides(run), RunLimit(run), seed, 32, Path.Combine(outPath, name, $"{attack}-{m.Name}"), storePath, null, null, ReuseMatching: true);
-                        rows.Add((run, AttackCommand.Run(a, cancel)));
-                    }
-                    continue;
-                }
-                Console.Error.WriteLine($"experiment {name}: {attack} ({++done} of {total})");
-                var t = new AttackCommand.AttackArgs(attack, c.GetProperty("model").GetString()!, c.GetProperty("data").GetString()!, null,
-                    string.Join(',', c.GetProperty("transfer_to").EnumerateArray().Select(e => e.GetString())), null,
-                    preset, Overrides(run), RunLimit(run), seed, 32, Path.Combine(outPath, name, Folder(run, attack)), storePath, null, null, ReuseMatching: true);
-                rows.Add((run, AttackCommand.Run(t, cancel)));
-            }
+            bool direct = c.TryGetProperty("models", out _);
+            List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> rows = RunRows(c, name, outPath, storePath, parse.GetValue(limit), null, cancel);
             string md = direct ? DirectTable(c, rows) : Table(c, rows, n);
             Directory.CreateDirectory(outPath);
             if (c.TryGetProperty("figure", out JsonElement figure))
@@ -83,6 +45,62 @@ public static class ExperimentCommand
             return Task.FromResult(0);
         });
         return cmd;
+    }
+
+    /// <summary>An experiment config with ${QNN_DATA} replaced by the data folder ($QNN_DATA, else ../shared/data).</summary>
+    public static JsonDocument LoadConfig(string path)
+    {
+        string text = File.ReadAllText(path);
+        string dataRoot = Environment.GetEnvironmentVariable("QNN_DATA") is { Length: > 0 } d ? d : Path.Combine("..", "shared", "data");
+        return JsonDocument.Parse(text.Replace("${QNN_DATA}", Path.GetFullPath(dataRoot).Replace("\\", "/", StringComparison.Ordinal), StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Every attack run of a config (Table 5's shape, "models": one run per precision; else crafted on "model" and
+    /// transferred), each continued from the store; <paramref name="only"/> keeps the runs of those attacks.
+    /// </summary>
+    public static List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> RunRows(JsonElement c, string name, string outPath, string storePath,
+        int? cap, IReadOnlyCollection<string>? only, CancellationToken cancel)
+    {
+        // A run may ask for fewer images than the table (Boundary, GeoDA); --limit caps every run.
+        int RunLimit(JsonElement run)
+        {
+            int own = run.TryGetProperty("limit", out JsonElement l) ? l.GetInt32() : c.GetProperty("limit").GetInt32();
+            return cap is int k ? Math.Min(k, own) : own;
+        }
+        string? preset = c.TryGetProperty("preset", out JsonElement p) ? p.GetString() : null;
+        int seed = c.GetProperty("seed").GetInt32();
+        bool direct = c.TryGetProperty("models", out JsonElement models);
+        // "set": parameter overrides by ART name, per run (a PGD eps sweep is one run per eps)
+        static string[] Overrides(JsonElement run) => run.TryGetProperty("set", out JsonElement set)
+            ? [.. set.EnumerateObject().Select(kv => $"{kv.Name}={(kv.Value.ValueKind == JsonValueKind.String ? kv.Value.GetString() : kv.Value.GetRawText())}")]
+            : [];
+        JsonElement[] runs = [.. c.GetProperty("runs").EnumerateArray().Where(r => only is null || only.Contains(r.GetProperty("attack").GetString()!))];
+        var rows = new List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)>();
+        int total = runs.Length * (direct ? models.EnumerateObject().Count() : 1), done = 0;
+        foreach (JsonElement run in runs)
+        {
+            string attack = run.GetProperty("attack").GetString()!;
+            if (direct)
+            {
+                // Table 5: each precision attacked on its own model (float on the TorchSharp model, int16 / int8 on the
+                // bit-exact engine), no transfer.
+                foreach (JsonProperty m in models.EnumerateObject())
+                {
+                    Console.Error.WriteLine($"experiment {name}: {attack} directly on {m.Name} ({++done} of {total})");
+                    var a = new AttackCommand.AttackArgs(attack, m.Value.GetString()!, c.GetProperty("data").GetString()!, m.Name, null, null,
+                        preset, Overrides(run), RunLimit(run), seed, 32, Path.Combine(outPath, name, $"{attack}-{m.Name}"), storePath, null, null, ReuseMatching: true);
+                    rows.Add((run, AttackCommand.Run(a, cancel)));
+                }
+                continue;
+            }
+            Console.Error.WriteLine($"experiment {name}: {attack} ({++done} of {total})");
+            var t = new AttackCommand.AttackArgs(attack, c.GetProperty("model").GetString()!, c.GetProperty("data").GetString()!, null,
+                string.Join(',', c.GetProperty("transfer_to").EnumerateArray().Select(e => e.GetString())), null,
+                preset, Overrides(run), RunLimit(run), seed, 32, Path.Combine(outPath, name, Folder(run, attack)), storePath, null, null, ReuseMatching: true);
+            rows.Add((run, AttackCommand.Run(t, cancel)));
+        }
+        return rows;
     }
 
     /// <summary>A run's output folder: its label made file-safe (a sweep repeats one attack), else the attack's name.</summary>
