@@ -51,6 +51,18 @@ public sealed class ImageSet
         }
     }
 
+    /// <summary>The first <paramref name="count"/> images (all when null) in the attack domain, back to back.</summary>
+    public float[] UnitImages(int? count = null)
+    {
+        int n = Math.Min(count ?? Count, Count);
+        var x = new float[n * ImageSize];
+        for (int i = 0; i < n; i++)
+        {
+            CopyUnitImage(i, x.AsSpan(i * ImageSize, ImageSize));
+        }
+        return x;
+    }
+
     /// <summary>Writes image <paramref name="index"/> in pixel units (0..255) into <paramref name="dest"/>.</summary>
     public void CopyImage(int index, Span<float> dest)
     {

@@ -4,10 +4,12 @@ using QnnLab.Protocol;
 namespace QnnLab.Defences;
 
 /// <summary>
-/// What a board said of images under Feature Squeezing: its verdicts (BothLabel -1: the device core runs one squeezer
-/// per inference, so the chained squeeze is host-only) and how many of its answers differed from the host engine's.
+/// What a board said of images under Feature Squeezing: its verdicts and the host engine's on the same images (BothLabel
+/// -1 in both: the device core runs one squeezer per inference, so the chained squeeze is host-only), and how many of
+/// its answers differed from the host engine's.
 /// </summary>
-public sealed record BoardSqueezeResult(string Board, string Backend, SqueezeVerdict[] Verdicts, long Compared, long Mismatches, double Seconds);
+public sealed record BoardSqueezeResult(string Board, string Backend, SqueezeVerdict[] Verdicts, SqueezeVerdict[] HostVerdicts, long Compared,
+    long Mismatches, double Seconds);
 
 /// <summary>
 /// Feature Squeezing on a board (sim, QEMU or a serial one) through the protocol: every image's quantized input tensor
@@ -39,22 +41,23 @@ public static class BoardSqueezeCheck
             (new SqueezeConfig((byte)fs.BitDepth, (byte)fs.WindowSize, true, threshold), q => q),
         };
         var answers = new InferResult[phases.Length][];
+        var expected = new int[phases.Length][][]; // the host's outputs per phase and image: the detector's score reuses phases 0 and 1
         long compared = 0, mismatches = 0;
         for (int p = 0; p < phases.Length; p++)
         {
             await c.SetSqueezeAsync(phases[p].Config, ct).ConfigureAwait(false);
             var got = new List<InferResult>(n);
+            expected[p] = new int[n][];
             await foreach (InferResult r in c.InferManyAsync(tensors.Select(t => (ReadOnlyMemory<byte>)host.TensorBytes(t)), new InferOptions(InputTensor: true), ct)
                 .ConfigureAwait(false))
             {
                 int i = got.Count;
                 got.Add(r);
-                int[] expected = host.Outputs(phases[p].Squeeze(tensors[i]));
-                bool same = r.Logits.AsSpan().SequenceEqual(expected) && r.Label == LogitBytes.ArgMax(expected);
+                int[] e = expected[p][i] = host.Outputs(phases[p].Squeeze(tensors[i]));
+                bool same = r.Logits.AsSpan().SequenceEqual(e) && r.Label == LogitBytes.ArgMax(e);
                 if (phases[p].Config.Detector)
                 {
-                    int score = Math.Max(IntegerSqueezedModel.L1(expected, host.Outputs(host.SqueezeBitDepth(tensors[i]))),
-                        IntegerSqueezedModel.L1(expected, host.Outputs(host.SqueezeMedian(tensors[i]))));
+                    int score = Score(expected, i);
                     same &= (int)r.DetectorScore == score && r.Adversarial == (score > threshold);
                 }
                 compared++;
@@ -64,11 +67,18 @@ public static class BoardSqueezeCheck
             answers[p] = [.. got];
         }
         var verdicts = new SqueezeVerdict[n];
+        var hostVerdicts = new SqueezeVerdict[n];
         for (int i = 0; i < n; i++)
         {
             InferResult d = answers[2][i];
             verdicts[i] = new SqueezeVerdict(d.Label, answers[0][i].Label, answers[1][i].Label, -1, d.DetectorScore);
+            hostVerdicts[i] = new SqueezeVerdict(LogitBytes.ArgMax(expected[2][i]), LogitBytes.ArgMax(expected[0][i]), LogitBytes.ArgMax(expected[1][i]), -1,
+                Score(expected, i));
         }
-        return new BoardSqueezeResult(info.Board, info.Backend, verdicts, compared, mismatches, clock.Elapsed.TotalSeconds);
+        return new BoardSqueezeResult(info.Board, info.Backend, verdicts, hostVerdicts, compared, mismatches, clock.Elapsed.TotalSeconds);
     }
+
+    /// <summary>The detector's score of image i from the host's outputs: unsqueezed (phase 2) against each squeezed one.</summary>
+    private static int Score(int[][][] expected, int i) =>
+        Math.Max(IntegerSqueezedModel.L1(expected[2][i], expected[0][i]), IntegerSqueezedModel.L1(expected[2][i], expected[1][i]));
 }

@@ -66,17 +66,6 @@ public static class SqueezeEvaluation
     public static SqueezeVerdict[] Verdicts(SqueezedModel m, ImageSet set, int n, IProgress<int>? progress = null, CancellationToken ct = default)
     {
         n = Math.Min(n, set.Count);
-        return Verdicts(m, UnitImages(set, n), n, progress, ct);
-    }
-
-    public static float[] UnitImages(ImageSet set, int n)
-    {
-        int size = set.Height * set.Width * set.Channels;
-        var x = new float[n * size];
-        for (int i = 0; i < n; i++)
-        {
-            set.CopyUnitImage(i, x.AsSpan(i * size, size));
-        }
-        return x;
+        return Verdicts(m, set.UnitImages(n), n, progress, ct);
     }
 }

@@ -52,11 +52,7 @@ public static class BenchAttackCommand
             }
             ImageSet images = CommonOptions.LoadData(parse.GetValue(data)!, m, parse.GetValue(limit) ?? 64);
             int n = images.Count, size = images.ImageSize;
-            var x = new float[n * size];
-            for (int i = 0; i < n; i++)
-            {
-                images.CopyUnitImage(i, x.AsSpan(i * size, size));
-            }
+            float[] x = images.UnitImages();
             int[] y = images.Labels;
             bool gradients = a.Needs.HasFlag(TargetCapabilities.Gradients);
 

@@ -118,7 +118,7 @@ public static class DefendCommand
         using var defences = new DefenceStore(storePath);
         using var attacks = new AttackStore(storePath);
         var calibrations = new Dictionary<string, Calibration>();
-        var models = new Dictionary<string, (SqueezedModel Model, string Path)>();
+        var models = new Dictionary<string, (SqueezedModel Model, QnnModel File, string Path, string Hash)>();
         var rows = new List<Row>();
         try
         {
@@ -127,20 +127,20 @@ public static class DefendCommand
             foreach ((string precision, string path) in modelPaths)
             {
                 QnnModel m = precision == "float" ? floatModel! : ModelFiles.Load(path, floatModel?.Preprocessing);
-                models[precision] = (SqueezedModel.Open(m, settings), path);
+                models[precision] = (SqueezedModel.Open(m, settings), m, path, ModelFiles.Sha256(path));
             }
             int calibrationN = c.GetProperty("calibration_limit").GetInt32();
             int testN = a.Limit is int cap ? Math.Min(cap, c.GetProperty("clean_limit").GetInt32()) : c.GetProperty("clean_limit").GetInt32();
-            foreach ((string precision, (SqueezedModel model, string path)) in models)
+            foreach ((string precision, (SqueezedModel model, QnnModel file, string path, string hash)) in models)
             {
-                string key = $"feature-squeezing|{settings}|{ModelFiles.Sha256(path)}|{c.GetProperty("calibration").GetString()}|{calibrationN}|{c.GetProperty("data").GetString()}|{testN}";
+                string key = $"feature-squeezing|{settings}|{hash}|{c.GetProperty("calibration").GetString()}|{calibrationN}|{c.GetProperty("data").GetString()}|{testN}";
                 calibrations[precision] = defences.GetOrAdd(key, () =>
                 {
                     Console.Error.WriteLine($"defend: calibrating the {precision} detector on {calibrationN} clean training images (fpr {settings.Fpr})");
-                    ImageSet train = Data(c.GetProperty("calibration").GetString()!, model, calibrationN);
+                    ImageSet train = CommonOptions.LoadData(c.GetProperty("calibration").GetString()!, file, calibrationN);
                     SqueezeVerdict[] cv = SqueezeEvaluation.Verdicts(model, train, calibrationN, Progress($"calibration {precision}", calibrationN), cancel);
                     double t = FeatureSqueezing.Threshold([.. cv.Select(v => v.Score)], settings.Fpr);
-                    ImageSet test = Data(c.GetProperty("data").GetString()!, model, testN);
+                    ImageSet test = CommonOptions.LoadData(c.GetProperty("data").GetString()!, file, testN);
                     SqueezeVerdict[] tv = SqueezeEvaluation.Verdicts(model, test, testN, Progress($"clean test {precision}", testN), cancel);
                     return new Calibration(precision, Path.GetFileName(path), t, cv.Length, settings.Fpr,
                         SqueezeRates.Of(cv, train.Labels.AsSpan(0, cv.Length).ToArray(), t), SqueezeRates.Of(tv, test.Labels.AsSpan(0, tv.Length).ToArray(), t));
@@ -166,7 +166,7 @@ public static class DefendCommand
                         continue;
                     }
                     double t = calibrations[precision].Threshold;
-                    string key = $"feature-squeezing|{settings}|{ModelFiles.Sha256(entry.Path)}|attack-run {o.Run}|{results.Count}|t={t.ToString("R", CultureInfo.InvariantCulture)}";
+                    string key = $"feature-squeezing|{settings}|{entry.Hash}|attack-run {o.Run}|{results.Count}|t={t.ToString("R", CultureInfo.InvariantCulture)}";
                     SqueezeRates host = defences.GetOrAdd(key, () => SqueezeRates.Of(
                         SqueezeEvaluation.Verdicts(entry.Model, x, results.Count, Progress($"{attack} on {precision}", results.Count), cancel), y, t));
                     var row = new Row(attack, o.Info.Attack, kind, precision, o.Run, s.AdversarialAccuracy, host);
@@ -180,7 +180,7 @@ public static class DefendCommand
         }
         finally
         {
-            foreach ((SqueezedModel m, _) in models.Values)
+            foreach ((SqueezedModel m, _, _, _) in models.Values)
             {
                 m.Dispose();
             }
@@ -213,9 +213,8 @@ public static class DefendCommand
         {
             Console.Error.WriteLine($"defend: WARNING: {r.Mismatches} of {r.Compared} board answers differ from the host engine");
         }
-        float[] first = x.AsSpan(0, n * size).ToArray();
-        SqueezeRates host = SqueezeRates.Of(SqueezeEvaluation.Verdicts(model, first, n, null, cancel), y.AsSpan(0, n).ToArray(), threshold);
-        Row result = row with { Board = SqueezeRates.Of(r.Verdicts, y.AsSpan(0, n).ToArray(), threshold), BoardHost = host, BoardCompared = r.Compared, BoardMismatches = r.Mismatches };
+        int[] labels = y.AsSpan(0, n).ToArray();
+        Row result = row with { Board = SqueezeRates.Of(r.Verdicts, labels, threshold), BoardHost = SqueezeRates.Of(r.HostVerdicts, labels, threshold), BoardCompared = r.Compared, BoardMismatches = r.Mismatches };
         store.Put(key, result);
         return result;
     }
@@ -224,17 +223,6 @@ public static class DefendCommand
     {
         var p = new ProgressReporter($"defend: {what}", total);
         return new Progress<int>(done => p.Report(done));
-    }
-
-    private static ImageSet Data(string spec, SqueezedModel model, int n)
-    {
-        (string scheme, _, _) = DataSpec.Parse(spec);
-        var options = new DataOptions { Limit = n };
-        if (scheme is "folder" or "coffee")
-        {
-            options = options with { TargetSize = (model.Height, model.Width) };
-        }
-        return DataSpec.Load(CommonOptions.ResolveData(spec), options);
     }
 
     /// <summary>An attack summary's precision ("int16 (file)" and the like) as the config's model key.</summary>

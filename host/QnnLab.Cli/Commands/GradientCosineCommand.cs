@@ -48,12 +48,8 @@ public static class GradientCosineCommand
                 throw new ArgumentException($"{path}: the reference must be the float model (its quantized versions go to --compare)");
             }
             ImageSet set = CommonOptions.LoadData(parse.GetValue(data)!, m, parse.GetValue(limit));
-            int n = set.Count, size = set.ImageSize;
-            var x = new float[n * size];
-            for (int i = 0; i < n; i++)
-            {
-                set.CopyUnitImage(i, x.AsSpan(i * size, size));
-            }
+            int n = set.Count;
+            float[] x = set.UnitImages();
             using var reference = new TorchTarget(m);
             var targets = new List<(string Name, TorchTarget Target)> { ("float", reference) };
             foreach (string file in parse.GetValue(compare)!)

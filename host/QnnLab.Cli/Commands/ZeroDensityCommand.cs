@@ -47,11 +47,7 @@ public static class ZeroDensityCommand
                 QnnModel m = ModelFiles.Load(path);
                 ImageSet set = CommonOptions.LoadData(parse.GetValue(data)!, m, parse.GetValue(limit));
                 using AttackTarget target = m.Precision == Precision.Float ? new TorchTarget(m) : new IntegerTarget(m);
-                float[] x = new float[set.Count * set.ImageSize];
-                for (int i = 0; i < set.Count; i++)
-                {
-                    set.CopyUnitImage(i, x.AsSpan(i * set.ImageSize, set.ImageSize));
-                }
+                float[] x = set.UnitImages();
                 foreach (double h in hs)
                 {
                     cancel.ThrowIfCancellationRequested();

@@ -88,7 +88,7 @@ public sealed class FeatureSqueezingTests
         string path = precision == "int8" ? Int8Model : Int16Model;
         const int n = 12;
         ImageSet set = Cifar10.ReadBatch(TestBatch, n);
-        float[] x = SqueezeEvaluation.UnitImages(set, n);
+        float[] x = set.UnitImages(n);
         var rng = new Random(5);
         for (int i = 0; i < x.Length; i++)
         {
@@ -126,7 +126,7 @@ public sealed class FeatureSqueezingTests
         string path = precision == "int8" ? Int8Model : Int16Model;
         const int n = 6;
         ImageSet set = Cifar10.ReadBatch(TestBatch, n);
-        float[] x = SqueezeEvaluation.UnitImages(set, n);
+        float[] x = set.UnitImages(n);
         for (int i = 0; i < x.Length; i += 7)
         {
             x[i] = Math.Clamp(x[i] + 0.0031f, 0f, 1f); // off the pixel grid for int16
@@ -145,6 +145,7 @@ public sealed class FeatureSqueezingTests
             Assert.AreEqual(expected[i].BitDepthLabel, r.Verdicts[i].BitDepthLabel);
             Assert.AreEqual(expected[i].MedianLabel, r.Verdicts[i].MedianLabel);
             Assert.AreEqual(expected[i].Score, r.Verdicts[i].Score);
+            Assert.AreEqual(expected[i] with { BothLabel = -1 }, r.HostVerdicts[i], "the check's host verdicts are the defence's");
         }
         SqueezeRates board = SqueezeRates.Of(r.Verdicts, set.Labels, threshold), hostRates = SqueezeRates.Of(expected, set.Labels, threshold);
         Assert.AreEqual(hostRates.Flagged, board.Flagged);
@@ -157,7 +158,7 @@ public sealed class FeatureSqueezingTests
     {
         const int n = 8;
         ImageSet set = Cifar10.ReadBatch(TestBatch, n);
-        float[] x = SqueezeEvaluation.UnitImages(set, n);
+        float[] x = set.UnitImages(n);
         QnnModel model = ModelFiles.Load(TestData.Require("paper-models/vanilla/cifar_resnet_float.h5"));
         var fs = new FeatureSqueezing(4, 2);
         using var squeezed = SqueezedModel.Open(model, fs);
@@ -184,6 +185,34 @@ public sealed class FeatureSqueezingTests
             }
             Assert.AreEqual(Math.Max(l1b, l1m), v[i].Score, 1e-5, $"image {i}");
             Assert.IsTrue(v[i].Score is >= 0 and <= 2, "an L1 of two probability vectors lies in [0, 2]");
+        }
+    }
+
+    /// <summary>A computed result survives the store being closed and is not computed again (a rerun resumes).</summary>
+    [TestMethod]
+    public void Store_KeepsResultsAcrossReopen()
+    {
+        string dir = TestData.TempDir();
+        try
+        {
+            string path = Path.Combine(dir, "attacks.sqlite");
+            var rates = new SqueezeRates(10, 0.5, 0.6, 0.7, 0.8, 0.1, 5, 0.2);
+            int computed = 0;
+            using (var store = new DefenceStore(path))
+            {
+                Assert.AreEqual(rates, store.GetOrAdd("k", () => { computed++; return rates; }));
+                Assert.IsNull(store.Get<SqueezeRates>("other"));
+            }
+            using (var store = new DefenceStore(path))
+            {
+                Assert.AreEqual(rates, store.GetOrAdd<SqueezeRates>("k", () => { computed++; return rates with { N = 99 }; }));
+            }
+            Assert.AreEqual(1, computed);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            TestData.RemoveTempDir(dir);
         }
     }
 
