@@ -18,9 +18,10 @@ public static class ExperimentCommand
         Option<string> outDir = new("--out", "-o") { Description = "Folder for the table, the store and each run's examples", DefaultValueFactory = _ => "qnnlab-out/experiments" };
         Option<string?> store = new("--store") { Description = "SQLite store of attack runs (default: OUT/attacks.sqlite)" };
         Option<int?> limit = new("--limit", "-n") { Description = "Override the config's number of images (a quick look; the table then says so)" };
+        Option<string?> attacks = new("--attacks") { Description = "Run (and tabulate) only these attacks of the config, comma-separated, e.g. square-l2,square-linf: the cheap rows of several tables first" };
         var cmd = new Command("experiment", "Run a paper table from a config: every row an attack run, continued where the store has it")
         {
-            config, outDir, store, limit,
+            config, outDir, store, limit, attacks,
         };
         cmd.SetAction((parse, cancel) =>
         {
@@ -31,7 +32,12 @@ public static class ExperimentCommand
             int n = parse.GetValue(limit) ?? c.GetProperty("limit").GetInt32();
             string name = Path.GetFileNameWithoutExtension(parse.GetValue(config)!);
             bool direct = c.TryGetProperty("models", out _);
-            List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> rows = RunRows(c, name, outPath, storePath, parse.GetValue(limit), null, cancel);
+            string[]? only = parse.GetValue(attacks)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> rows = RunRows(c, name, outPath, storePath, parse.GetValue(limit), only, cancel);
+            if (rows.Count == 0)
+            {
+                throw new ArgumentException($"--attacks {parse.GetValue(attacks)}: none of these is a run of {parse.GetValue(config)}");
+            }
             string md = direct ? DirectTable(c, rows) : Table(c, rows, n);
             Directory.CreateDirectory(outPath);
             if (c.TryGetProperty("figure", out JsonElement figure))
