@@ -21,7 +21,7 @@ public static class DefendCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("defend", "Defences: evaluate Feature Squeezing on the stored adversarial examples (paper Tables 10-11)");
+        var cmd = new Command("defend", "Defences: evaluate Feature Squeezing on the stored adversarial examples (paper Tables 10-11); train-based defences (defend train)");
         Option<string> config = new("--config", "-c") { Description = "Defence experiment config (JSON), e.g. experiments/table11-cifar10-feature-squeezing.json", Required = true };
         Option<string> outDir = new("--out", "-o") { Description = "Folder for the tables, the store and the attack runs", DefaultValueFactory = _ => "qnnlab-out/experiments" };
         Option<string?> store = new("--store") { Description = "SQLite store of attack runs and defence results (default: OUT/attacks.sqlite)" };
@@ -40,6 +40,7 @@ public static class DefendCommand
             return Task.FromResult(0);
         });
         cmd.Subcommands.Add(fs);
+        cmd.Subcommands.Add(DefendTrainCommand.Create());
         return cmd;
     }
 

@@ -194,7 +194,13 @@ public static class DefenceTrainer
                     o.Loss.backward();
                     optimizer.step();
                     engine.Module.SetTrainable(false);
-                    lossSum += o.Loss.item<float>() * n;
+                    float loss = o.Loss.item<float>();
+                    if (!float.IsFinite(loss))
+                    {
+                        throw new InvalidOperationException(FormattableString.Invariant(
+                            $"{run.Name}: the loss diverged ({loss}) at epoch {epoch + 1} step {step + 1}; lower learning_rate (now {p.LearningRate})"));
+                    }
+                    lossSum += loss * n;
                     if (o.CleanLogits is Tensor cl)
                     {
                         clean += cl.argmax(1).eq(y).sum().item<long>();
