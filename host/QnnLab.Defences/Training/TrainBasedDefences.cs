@@ -7,12 +7,13 @@ namespace QnnLab.Defences.Training;
 /// <summary>The train-based defences by their CLI names: settings (ART defaults or a Table 15 preset) and one training run.</summary>
 public static class TrainBasedDefences
 {
-    public static readonly string[] Names = ["pgd-at"];
+    public static readonly string[] Names = ["pgd-at", "distillation"];
 
     /// <summary>The defence's settings: the paper's preset for the data set, or the ART defaults when none is given.</summary>
     public static TrainingParameters Options(string defence, string? preset) => defence switch
     {
         "pgd-at" => preset is null ? new PgdAdversarialTraining.Options() : PgdAdversarialTraining.Preset(preset),
+        "distillation" => preset is null ? new DefensiveDistillation.Options() : DefensiveDistillation.Preset(preset),
         _ => throw new ArgumentException($"defence '{defence}': use {string.Join(", ", Names)}"),
     };
 
@@ -30,6 +31,11 @@ public static class TrainBasedDefences
                 using var engine = new FloatEngine(model);
                 IReadOnlyList<EpochLog> log = DefenceTrainer.Train(engine, set, o, new PgdAdversarialTraining(o), run);
                 return (engine.ExportFloatModel(), log);
+            }
+            case DefensiveDistillation.Options o:
+            {
+                DefensiveDistillation.Result r = DefensiveDistillation.Train(model, set, o, run);
+                return (r.Student, r.StudentLog);
             }
             default:
                 throw new ArgumentException($"defence '{defence}': no trainer for {p.GetType().Name}");
