@@ -68,7 +68,7 @@ public sealed class DefensiveDistillation(DefensiveDistillation.Options options,
         },
     };
 
-    public StepOutcome Step(FloatEngine engine, Tensor pixels, Tensor labels, int seed)
+    public StepOutcome Step(FloatEngine engine, Tensor pixels, Tensor labels, StepInfo step)
     {
         Tensor soft;
         using (no_grad())

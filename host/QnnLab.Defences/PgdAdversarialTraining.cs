@@ -72,9 +72,9 @@ public sealed class PgdAdversarialTraining : ITrainingObjective
         return new Options { Eps = 0.008, EpsStep = 0.0008, MaxIter = 10, NumRandomInit = 1, NbEpochs = 50, BatchSize = 32, Optimizer = "sgd", LearningRate = 0.001, Momentum = 0 };
     }
 
-    public StepOutcome Step(FloatEngine engine, Tensor pixels, Tensor labels, int seed)
+    public StepOutcome Step(FloatEngine engine, Tensor pixels, Tensor labels, StepInfo step)
     {
-        Tensor adv = Attack(engine, pixels, labels, seed);
+        Tensor adv = Attack(engine, pixels, labels, step.Seed);
         Tensor clean;
         using (no_grad())
         {

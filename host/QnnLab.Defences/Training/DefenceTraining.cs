@@ -63,14 +63,20 @@ public class TrainingParameters : AttackParameters
 /// </summary>
 public readonly record struct StepOutcome(Tensor Loss, Tensor? CleanLogits, Tensor? AdversarialLogits);
 
+/// <summary>
+/// Where a batch lies in the run (0-based epoch and step) and its own seed, derived from the run seed, the epoch and
+/// the step, so a resumed run draws the same random starts as an uninterrupted one.
+/// </summary>
+public readonly record struct StepInfo(int Epoch, int Step, int StepsPerEpoch, int Seed)
+{
+    /// <summary>The step's index over the whole run.</summary>
+    public long GlobalStep => ((long)Epoch * StepsPerEpoch) + Step;
+}
+
 public interface ITrainingObjective
 {
-    /// <summary>
-    /// The batch's loss. <paramref name="pixels"/> are [N,H,W,C] in 0..255, <paramref name="labels"/> int64 [N];
-    /// <paramref name="seed"/> is this step's own seed (derived from the run seed, the epoch and the step, so a resumed
-    /// run draws the same random starts as an uninterrupted one).
-    /// </summary>
-    StepOutcome Step(FloatEngine engine, Tensor pixels, Tensor labels, int seed);
+    /// <summary>The batch's loss. <paramref name="pixels"/> are [N,H,W,C] in 0..255, <paramref name="labels"/> int64 [N].</summary>
+    StepOutcome Step(FloatEngine engine, Tensor pixels, Tensor labels, StepInfo step);
 }
 
 /// <summary>One line of the training log.</summary>
@@ -189,7 +195,7 @@ public static class DefenceTrainer
                     Tensor y = tensor(labels);
                     engine.Module.SetTrainable(true);
                     optimizer.zero_grad();
-                    StepOutcome o = objective.Step(engine, x, y, Mix(p.Seed, epoch, step));
+                    StepOutcome o = objective.Step(engine, x, y, new StepInfo(epoch, step, stepsPerEpoch, Mix(p.Seed, epoch, step)));
                     engine.Module.SetTrainable(true);
                     o.Loss.backward();
                     optimizer.step();
@@ -318,7 +324,7 @@ public static class DefenceTrainer
 /// </summary>
 public sealed class CleanTraining(double temperature = 1) : ITrainingObjective
 {
-    public StepOutcome Step(FloatEngine engine, Tensor pixels, Tensor labels, int seed)
+    public StepOutcome Step(FloatEngine engine, Tensor pixels, Tensor labels, StepInfo step)
     {
         Tensor logits = engine.Logits(pixels);
         Tensor scaled = temperature == 1 ? logits : logits.div(temperature);
