@@ -28,7 +28,7 @@ public static class DefendTrainCommand
         Option<double> bench = new("--bench-seconds") { Description = "First measure the raw TorchSharp forward+backward throughput of the model at the batch size for this long (0: skip)", DefaultValueFactory = _ => 3.0 };
         Option<string?> pixels = CommonOptions.PixelRange();
         Option<bool> json = CommonOptions.Json();
-        var cmd = new Command("train", "Retrain a float model with a train-based defence (PGD adversarial training, Defensive Distillation) and quantize it to int8 and 16x8")
+        var cmd = new Command("train", "Retrain a float model with a train-based defence (PGD / ensemble / Sinkhorn adversarial training, Defensive Distillation) and quantize it to int8 and 16x8")
         {
             defence, model, data, epochs, preset, set, outDir, resume, limit, bench, pixels, json,
         };
