@@ -4,8 +4,6 @@ using QnnLab.Defences.Training;
 using QnnLab.Inference;
 using QnnLab.Model;
 using QnnLab.Torch;
-using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 using Tensor = TorchSharp.torch.Tensor;
 
 namespace QnnLab.Defences;
@@ -123,21 +121,11 @@ public sealed class EnsembleAdversarialTraining : ITrainingObjective, IDisposabl
         int k = SourceOf(step);
         Source s = Sources[k];
         _draws[k] += pixels.shape[0];
-        return PgdAdversarialTraining.Attack(s.Attack, s.Helper ?? engine, pixels, labels, step.Seed);
+        return AdversarialExamples.Make(s.Attack, s.Helper ?? engine, pixels, labels, step.Seed);
     }
 
     public StepOutcome Step(FloatEngine engine, Tensor pixels, Tensor labels, StepInfo step)
-    {
-        Tensor adv = Examples(engine, pixels, labels, step);
-        Tensor clean;
-        using (no_grad())
-        {
-            clean = engine.Logits(pixels);
-        }
-        engine.Module.SetTrainable(true);
-        Tensor logits = engine.Logits(adv);
-        return new StepOutcome(F.cross_entropy(logits, labels), clean, logits.detach());
-    }
+        => AdversarialExamples.TrainOn(engine, pixels, Examples(engine, pixels, labels, step), labels);
 
     public void Dispose()
     {

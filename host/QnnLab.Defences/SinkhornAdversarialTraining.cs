@@ -21,20 +21,8 @@ namespace QnnLab.Defences;
 /// </summary>
 public sealed class SinkhornAdversarialTraining : ITrainingObjective
 {
-    public sealed class Options : TrainingParameters
+    public sealed class Options : PgdTrainingParameters
     {
-        [Param("eps", "Linf budget of the PGD examples (inputs in [0, 1])")]
-        public double Eps { get; set; } = 8.0 / 255;
-
-        [Param("eps_step", "PGD step size")]
-        public double EpsStep { get; set; } = 2.0 / 255;
-
-        [Param("max_iter", "PGD iterations per batch")]
-        public int MaxIter { get; set; } = 7;
-
-        [Param("num_random_init", "PGD random starts")]
-        public int NumRandomInit { get; set; } = 1;
-
         [Param("sinkhorn_epsilon", "entropic regularisation of the Sinkhorn divergence")]
         public double SinkhornEpsilon { get; set; } = 0.1;
 
@@ -45,16 +33,12 @@ public sealed class SinkhornAdversarialTraining : ITrainingObjective
         public string SinkhornReduction { get; set; } = "none";
     }
 
-    private readonly Pgd _pgd = new();
+    private readonly Pgd _pgd;
 
     public SinkhornAdversarialTraining(Options options)
     {
         Config = options;
-        _pgd.Config.Norm = "inf";
-        _pgd.Config.Eps = options.Eps;
-        _pgd.Config.EpsStep = options.EpsStep;
-        _pgd.Config.MaxIter = options.MaxIter;
-        _pgd.Config.NumRandomInit = options.NumRandomInit;
+        _pgd = options.MakePgd();
     }
 
     public Options Config { get; }
@@ -72,7 +56,7 @@ public sealed class SinkhornAdversarialTraining : ITrainingObjective
 
     public StepOutcome Step(FloatEngine engine, Tensor pixels, Tensor labels, StepInfo step)
     {
-        Tensor adv = PgdAdversarialTraining.Attack(_pgd, engine, pixels, labels, step.Seed);
+        Tensor adv = AdversarialExamples.Make(_pgd, engine, pixels, labels, step.Seed);
         engine.Module.SetTrainable(true);
         Tensor advLogits = engine.Logits(adv);
         Tensor cleanLogits = engine.Logits(pixels);
