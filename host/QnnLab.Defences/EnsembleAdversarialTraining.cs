@@ -107,8 +107,16 @@ public sealed class EnsembleAdversarialTraining : ITrainingObjective, IDisposabl
         PgdAdversarialTraining.Options pgd = PgdAdversarialTraining.Preset(dataset);
         return new Options
         {
-            Eps = 0.008, PgdEps = 0.008, MaxIter = 10, NumRandomInit = 1, IncludeSelf = false,
-            NbEpochs = 50, BatchSize = 32, Optimizer = "sgd", LearningRate = pgd.LearningRate, Momentum = 0,
+            Eps = 0.008,
+            PgdEps = 0.008,
+            MaxIter = 10,
+            NumRandomInit = 1,
+            IncludeSelf = false,
+            NbEpochs = 50,
+            BatchSize = 32,
+            Optimizer = "sgd",
+            LearningRate = pgd.LearningRate,
+            Momentum = 0,
         };
     }
 

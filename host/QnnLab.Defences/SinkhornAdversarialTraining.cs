@@ -48,9 +48,18 @@ public sealed class SinkhornAdversarialTraining : ITrainingObjective
         PgdAdversarialTraining.Options pgd = PgdAdversarialTraining.Preset(dataset);
         return new Options
         {
-            Eps = pgd.Eps, EpsStep = pgd.EpsStep, MaxIter = pgd.MaxIter, NumRandomInit = pgd.NumRandomInit,
-            SinkhornEpsilon = 1.0, SinkhornMaxIter = 50, SinkhornReduction = "sum",
-            NbEpochs = 50, BatchSize = 32, Optimizer = "sgd", LearningRate = pgd.LearningRate, Momentum = 0,
+            Eps = pgd.Eps,
+            EpsStep = pgd.EpsStep,
+            MaxIter = pgd.MaxIter,
+            NumRandomInit = pgd.NumRandomInit,
+            SinkhornEpsilon = 1.0,
+            SinkhornMaxIter = 50,
+            SinkhornReduction = "sum",
+            NbEpochs = 50,
+            BatchSize = 32,
+            Optimizer = "sgd",
+            LearningRate = pgd.LearningRate,
+            Momentum = 0,
         };
     }
 

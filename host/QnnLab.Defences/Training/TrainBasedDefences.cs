@@ -29,30 +29,30 @@ public static class TrainBasedDefences
         switch (p)
         {
             case PgdAdversarialTraining.Options o:
-            {
-                using var engine = new FloatEngine(model);
-                IReadOnlyList<EpochLog> log = DefenceTrainer.Train(engine, set, o, new PgdAdversarialTraining(o), run);
-                return (engine.ExportFloatModel(), log);
-            }
+                {
+                    using var engine = new FloatEngine(model);
+                    IReadOnlyList<EpochLog> log = DefenceTrainer.Train(engine, set, o, new PgdAdversarialTraining(o), run);
+                    return (engine.ExportFloatModel(), log);
+                }
             case DefensiveDistillation.Options o:
-            {
-                DefensiveDistillation.Result r = DefensiveDistillation.Train(model, set, o, run);
-                return (r.Student, r.StudentLog);
-            }
+                {
+                    DefensiveDistillation.Result r = DefensiveDistillation.Train(model, set, o, run);
+                    return (r.Student, r.StudentLog);
+                }
             case EnsembleAdversarialTraining.Options o:
-            {
-                using var engine = new FloatEngine(model);
-                using var objective = new EnsembleAdversarialTraining(o);
-                run.Progress?.Invoke($"{run.Name}: sources in turn: {string.Join(", ", objective.Sources.Select(s => s.Name))}");
-                IReadOnlyList<EpochLog> log = DefenceTrainer.Train(engine, set, o, objective, run);
-                return (engine.ExportFloatModel(), log);
-            }
+                {
+                    using var engine = new FloatEngine(model);
+                    using var objective = new EnsembleAdversarialTraining(o);
+                    run.Progress?.Invoke($"{run.Name}: sources in turn: {string.Join(", ", objective.Sources.Select(s => s.Name))}");
+                    IReadOnlyList<EpochLog> log = DefenceTrainer.Train(engine, set, o, objective, run);
+                    return (engine.ExportFloatModel(), log);
+                }
             case SinkhornAdversarialTraining.Options o:
-            {
-                using var engine = new FloatEngine(model);
-                IReadOnlyList<EpochLog> log = DefenceTrainer.Train(engine, set, o, new SinkhornAdversarialTraining(o), run);
-                return (engine.ExportFloatModel(), log);
-            }
+                {
+                    using var engine = new FloatEngine(model);
+                    IReadOnlyList<EpochLog> log = DefenceTrainer.Train(engine, set, o, new SinkhornAdversarialTraining(o), run);
+                    return (engine.ExportFloatModel(), log);
+                }
             default:
                 throw new ArgumentException($"defence '{defence}': no trainer for {p.GetType().Name}");
         }
