@@ -73,7 +73,7 @@ public sealed class DefensiveDistillation(DefensiveDistillation.Options options,
         Tensor soft;
         using (no_grad())
         {
-            soft = F.softmax(teacher.Logits(pixels).div(options.SoftTemperature), -1);
+            soft = F.softmax(teacher.Logits(pixels).div(Scalars.Of(options.SoftTemperature)), -1);
         }
         Tensor logits = engine.Logits(pixels);
         return new StepOutcome(Loss(logits, soft, labels, options.Temperature, options.Alpha), logits.detach(), null);
@@ -82,12 +82,12 @@ public sealed class DefensiveDistillation(DefensiveDistillation.Options options,
     /// <summary>The distillation loss of the student's logits against soft labels and hard labels (means over the batch).</summary>
     public static Tensor Loss(Tensor studentLogits, Tensor softLabels, Tensor labels, double temperature, double alpha)
     {
-        Tensor logP = F.log_softmax(studentLogits.div(temperature), -1);
+        Tensor logP = F.log_softmax(studentLogits.div(Scalars.Of(temperature)), -1);
         Tensor hard = F.nll_loss(logP, labels);
         // KL(p_t || p_s) = sum p_t (log p_t - log p_s); 0 log 0 = 0.
-        Tensor logT = softLabels.clamp_min(1e-30).log();
+        Tensor logT = softLabels.clamp_min(Scalars.Of(1e-30)).log();
         Tensor kl = softLabels.mul(logT.sub(logP)).sum(-1).mean();
-        return hard.mul(alpha).add(kl.mul((1 - alpha) * temperature * temperature));
+        return hard.mul(Scalars.Of(alpha)).add(kl.mul(Scalars.Of((1 - alpha) * temperature * temperature)));
     }
 
     public sealed record Result(QnnModel Teacher, QnnModel Student, IReadOnlyList<EpochLog> TeacherLog, IReadOnlyList<EpochLog> StudentLog);

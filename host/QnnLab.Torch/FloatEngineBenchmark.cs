@@ -74,7 +74,7 @@ public static class TrainingStepBenchmark
         {
             using var scope = NewDisposeScope();
             var generator = new TorchSharp.torch.Generator(1234);
-            Tensor pixels = rand([batch, engine.Height, engine.Width, engine.Channels], generator: generator) * 255;
+            Tensor pixels = rand([batch, engine.Height, engine.Width, engine.Channels], generator: generator).mul(Scalars.Of(255));
             Tensor labels = randint(engine.Classes, [batch], generator: generator);
             void Pass()
             {

@@ -48,11 +48,11 @@ public static class AdversarialExamples
     {
         engine.Module.SetTrainable(false);
         int n = (int)pixels.shape[0];
-        float[] unit = pixels.detach().div(255f).contiguous().data<float>().ToArray();
+        float[] unit = pixels.detach().div(Scalars.Of(255)).contiguous().data<float>().ToArray();
         int[] y = [.. labels.data<long>().ToArray().Select(v => (int)v)];
         using var target = new TorchTarget(engine, "float");
         float[] adv = attack.Generate(target, unit, y, n, seed);
-        return tensor(adv, pixels.shape).mul(255f);
+        return tensor(adv, pixels.shape).mul(Scalars.Of(255));
     }
 
     /// <summary>

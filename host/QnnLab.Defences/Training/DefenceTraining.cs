@@ -115,8 +115,8 @@ public sealed record TrainingRun(string Dir)
 /// <remarks>
 /// Resuming is exact because nothing random carries over between epochs in memory: epoch e shuffles the identity
 /// order with <c>Random(Mix(seed, e))</c> and step s of it draws its random starts from <c>Mix(seed, e, s)</c>; the
-/// module's parameters and the optimizer's state (Adam's moments and step count, SGD's momentum buffers) are saved by
-/// TorchSharp in binary, so they come back bit for bit. The graph has no dropout and no batch statistics (Keras
+/// module's parameters (TorchSharp's module save) and the optimizer's state (<see cref="TrainingOptimizer"/>: Adam's
+/// moments and step count, SGD's momentum buffers) are saved in binary, so they come back bit for bit. The graph has no dropout and no batch statistics (Keras
 /// batch normalisation is folded into the convolutions on import), so torch's own generator is never drawn from.
 /// </remarks>
 public static class DefenceTrainer
@@ -143,9 +143,7 @@ public static class DefenceTrainer
         p.Validate();
         Directory.CreateDirectory(run.Dir);
         Parameter[] parameters = engine.Module.parameters().ToArray();
-        using OptimizerHelper optimizer = p.Optimizer == "adam"
-            ? optim.Adam(parameters, p.LearningRate)
-            : optim.SGD(parameters, p.LearningRate, momentum: p.Momentum);
+        using var optimizer = new TrainingOptimizer(parameters, p.Optimizer, p.LearningRate, p.Momentum);
         var log = new List<EpochLog>();
         int start = 0;
         string fingerprint = Fingerprint(p, set, engine);
@@ -156,14 +154,19 @@ public static class DefenceTrainer
                 throw new InvalidOperationException($"{run.Dir}: the checkpoint was made with other settings, data or model ({c.Fingerprint}); now {fingerprint}. Start over without --resume or use another folder");
             }
             engine.Module.load(Path.Combine(run.Dir, c.ModelFile));
-            optimizer.load_state_dict(Path.Combine(run.Dir, c.OptimizerFile));
+            optimizer.Load(Path.Combine(run.Dir, c.OptimizerFile));
             log.AddRange(c.Log);
             start = c.Epoch;
             run.Progress?.Invoke($"{run.Name}: resumed after epoch {c.Epoch} from {run.Dir}");
         }
         else if (!run.Resume)
         {
+            // A fresh run: an old checkpoint here is not ours to continue (and its files would linger).
             File.Delete(Path.Combine(run.Dir, StateFile));
+            foreach (string old in Directory.EnumerateFiles(run.Dir, "epoch-*.*").Where(f => f.EndsWith(".weights", StringComparison.Ordinal) || f.EndsWith(".optimizer", StringComparison.Ordinal)))
+            {
+                File.Delete(old);
+            }
         }
 
         int imageSize = engine.ImageSize;
@@ -194,11 +197,11 @@ public static class DefenceTrainer
                     Tensor x = tensor(batch, [n, engine.Height, engine.Width, engine.Channels]);
                     Tensor y = tensor(labels);
                     engine.Module.SetTrainable(true);
-                    optimizer.zero_grad();
+                    optimizer.ZeroGrad();
                     StepOutcome o = objective.Step(engine, x, y, new StepInfo(epoch, step, stepsPerEpoch, Mix(p.Seed, epoch, step)));
                     engine.Module.SetTrainable(true);
                     o.Loss.backward();
-                    optimizer.step();
+                    optimizer.Step();
                     engine.Module.SetTrainable(false);
                     float loss = o.Loss.item<float>();
                     if (!float.IsFinite(loss))
@@ -287,13 +290,13 @@ public static class DefenceTrainer
     /// Weights and optimizer state go to files named by the epoch; the state file that points at them is replaced last
     /// (by a rename), so a kill at any moment leaves the previous complete checkpoint or the new one.
     /// </summary>
-    private static void Save(string dir, int epoch, string fingerprint, FloatEngine engine, OptimizerHelper optimizer, List<EpochLog> log)
+    private static void Save(string dir, int epoch, string fingerprint, FloatEngine engine, TrainingOptimizer optimizer, List<EpochLog> log)
     {
         Checkpoint? old = Load(dir);
         string model = $"epoch-{epoch:D4}.weights";
         string opt = $"epoch-{epoch:D4}.optimizer";
         engine.Module.save(Path.Combine(dir, model));
-        optimizer.save_state_dict(Path.Combine(dir, opt));
+        optimizer.Save(Path.Combine(dir, opt));
         string tmp = Path.Combine(dir, StateFile + ".tmp");
         File.WriteAllText(tmp, JsonSerializer.Serialize(new Checkpoint(epoch, fingerprint, model, opt, log)));
         File.Move(tmp, Path.Combine(dir, StateFile), overwrite: true);
@@ -327,7 +330,7 @@ public sealed class CleanTraining(double temperature = 1) : ITrainingObjective
     public StepOutcome Step(FloatEngine engine, Tensor pixels, Tensor labels, StepInfo step)
     {
         Tensor logits = engine.Logits(pixels);
-        Tensor scaled = temperature == 1 ? logits : logits.div(temperature);
+        Tensor scaled = temperature == 1 ? logits : logits.div(Scalars.Of(temperature));
         return new StepOutcome(nn.functional.cross_entropy(scaled, labels), logits.detach(), null);
     }
 }

@@ -1,3 +1,4 @@
+using QnnLab.Torch;
 using static TorchSharp.torch;
 using Tensor = TorchSharp.torch.Tensor;
 
@@ -27,17 +28,17 @@ public static class Sinkhorn
         Tensor a = (single ? x.unsqueeze(0) : x).to_type(ScalarType.Float64);
         Tensor b = (single ? y.unsqueeze(0) : y).to_type(ScalarType.Float64);
         long n = a.shape[1], m = b.shape[1];
-        Tensor c = a.unsqueeze(-2).sub(b.unsqueeze(-3)).abs().pow(2).sum(-1); // [B, n, m]
-        Tensor logMu = full([a.shape[0], n], 1.0 / n, dtype: ScalarType.Float64).add(1e-8).log();
-        Tensor logNu = full([b.shape[0], m], 1.0 / m, dtype: ScalarType.Float64).add(1e-8).log();
+        Tensor c = a.unsqueeze(-2).sub(b.unsqueeze(-3)).square().sum(-1); // [B, n, m]
+        Tensor logMu = full([a.shape[0], n], Scalars.Of(1.0 / n), dtype: ScalarType.Float64).add(Scalars.Of(1e-8)).log();
+        Tensor logNu = full([b.shape[0], m], Scalars.Of(1.0 / m), dtype: ScalarType.Float64).add(Scalars.Of(1e-8)).log();
         Tensor u = zeros_like(logMu);
         Tensor v = zeros_like(logNu);
-        Tensor M(Tensor uu, Tensor vv) => c.neg().add(uu.unsqueeze(-1)).add(vv.unsqueeze(-2)).div(epsilon);
+        Tensor M(Tensor uu, Tensor vv) => c.neg().add(uu.unsqueeze(-1)).add(vv.unsqueeze(-2)).div(Scalars.Of(epsilon));
         for (int i = 0; i < maxIter; i++)
         {
             Tensor previous = u;
-            u = logMu.sub(M(u, v).logsumexp(-1)).mul(epsilon).add(u);
-            v = logNu.sub(M(u, v).logsumexp(-2)).mul(epsilon).add(v);
+            u = logMu.sub(M(u, v).logsumexp(-1)).mul(Scalars.Of(epsilon)).add(u);
+            v = logNu.sub(M(u, v).logsumexp(-2)).mul(Scalars.Of(epsilon)).add(v);
             double err = u.sub(previous).abs().sum(-1).mean().item<double>();
             if (err < threshold)
             {
@@ -58,5 +59,5 @@ public static class Sinkhorn
     /// <summary>The Sinkhorn divergence S(x, y) - (S(x, x) + S(y, y)) / 2 (the script's "dist - 0.5 (dist_adv + dist_clean)").</summary>
     public static Tensor Divergence(Tensor x, Tensor y, double epsilon = 1.0, int maxIter = 50, string reduction = "sum", double threshold = 0.1)
         => Distance(x, y, epsilon, maxIter, reduction, threshold)
-            .sub(Distance(y, y, epsilon, maxIter, reduction, threshold).add(Distance(x, x, epsilon, maxIter, reduction, threshold)).mul(0.5));
+            .sub(Distance(y, y, epsilon, maxIter, reduction, threshold).add(Distance(x, x, epsilon, maxIter, reduction, threshold)).mul(Scalars.Of(0.5)));
 }
