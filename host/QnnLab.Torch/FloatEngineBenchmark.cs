@@ -57,3 +57,46 @@ public static class FloatEngineBenchmark
     public static IReadOnlyList<FloatBenchmarkResult> RunStandard(QnnModel model, double secondsEach = 3)
         => [Run(model, 1, secondsEach), Run(model, 64, secondsEach)];
 }
+
+/// <summary>Raw training-step throughput: forward, cross-entropy and backward to every weight (no optimizer, no attack).</summary>
+public static class TrainingStepBenchmark
+{
+    /// <summary>
+    /// Forward + backward passes of random pixel batches of <paramref name="batch"/> images through the engine's module
+    /// for about <paramref name="seconds"/> after one warm-up pass, at the engine's current thread setting: the ceiling a
+    /// training loop on the same engine can reach.
+    /// </summary>
+    public static FloatBenchmarkResult Run(FloatEngine engine, int batch, double seconds)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        engine.Module.SetTrainable(true);
+        try
+        {
+            using var scope = NewDisposeScope();
+            var generator = new TorchSharp.torch.Generator(1234);
+            Tensor pixels = rand([batch, engine.Height, engine.Width, engine.Channels], generator: generator).mul(Scalars.Of(255));
+            Tensor labels = randint(engine.Classes, [batch], generator: generator);
+            void Pass()
+            {
+                using var pass = NewDisposeScope();
+                engine.Module.zero_grad();
+                TorchSharp.torch.nn.functional.cross_entropy(engine.Logits(pixels), labels).backward();
+            }
+            Pass();
+            int images = 0;
+            var clock = Stopwatch.StartNew();
+            do
+            {
+                Pass();
+                images += batch;
+            }
+            while (clock.Elapsed.TotalSeconds < seconds);
+            return new FloatBenchmarkResult(engine.Model.Name + " forward+backward", batch, TorchRuntime.Threads, images, clock.Elapsed.TotalSeconds);
+        }
+        finally
+        {
+            engine.Module.zero_grad();
+            engine.Module.SetTrainable(false);
+        }
+    }
+}

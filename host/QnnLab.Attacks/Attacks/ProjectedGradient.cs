@@ -1,4 +1,5 @@
 using QnnLab.Attacks.Targets;
+using QnnLab.Torch;
 using static TorchSharp.torch;
 using Tensor = TorchSharp.torch.Tensor;
 
@@ -11,6 +12,11 @@ namespace QnnLab.Attacks.Attacks;
 /// </summary>
 internal static class ProjectedGradient
 {
+    // Cached Scalars throughout: TorchSharp turns every number (and the alpha of a + b) into a Scalar that only the GC
+    // frees, and a finalizer running while native code reads one fails c10's toFloat check (seen in PGD inside
+    // adversarial training). See QnnLab.Torch.Scalars.
+    private static readonly TorchSharp.Scalar Zero = Scalars.Of(0), Tiny = Scalars.Of(1e-12);
+
     public static float[] Run(AttackTarget target, float[] x, int[] y, int n, string norm, double eps, double epsStep, int maxIter,
         int randomInits, int seed)
     {
@@ -30,12 +36,12 @@ internal static class ProjectedGradient
             Tensor adv = x0.clone();
             if (randomInits > 0)
             {
-                adv = Project(x0 + RandomStart(rng, x.Length, n, h, w, c, p, eps), x0, p, eps).clamp(0, 1);
+                adv = Project(x0.add(RandomStart(rng, x.Length, n, h, w, c, p, eps), Scalars.One), x0, p, eps).clamp(Zero, Scalars.One);
             }
             for (int i = 0; i < maxIter; i++)
             {
                 (Tensor g, _, _) = target.Gradient(adv, logits => nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.None));
-                adv = Project(adv + (epsStep * Direction(g, p)), x0, p, eps).clamp(0, 1).detach();
+                adv = Project(adv.add(Direction(g, p).mul(Scalars.Of(epsStep)), Scalars.One), x0, p, eps).clamp(Zero, Scalars.One).detach();
             }
             float[] candidate = TensorOps.ToArray(adv);
             if (restarts == 1)
@@ -81,21 +87,21 @@ internal static class ProjectedGradient
         {
             return g.sign();
         }
-        Tensor norms = TensorOps.Norms(g, p).clamp_min(1e-12).reshape(-1, 1, 1, 1);
-        return g / norms;
+        Tensor norms = TensorOps.Norms(g, p).clamp_min(Tiny).reshape(-1, 1, 1, 1);
+        return g.div(norms);
     }
 
     /// <summary>Projects adv onto the eps-ball of norm p around x0 (ART's projection: clip for Linf, rescale for L1/L2).</summary>
     public static Tensor Project(Tensor adv, Tensor x0, double p, double eps)
     {
-        Tensor d = adv - x0;
+        Tensor d = adv.sub(x0);
         if (double.IsPositiveInfinity(p))
         {
-            return x0 + d.clamp(-eps, eps);
+            return x0.add(d.clamp(Scalars.Of(-eps), Scalars.Of(eps)), Scalars.One);
         }
         Tensor norms = TensorOps.Norms(d, p).reshape(-1, 1, 1, 1);
-        Tensor factor = (eps / norms.clamp_min(1e-12)).clamp_max(1.0);
-        return x0 + (d * factor);
+        Tensor factor = (Scalars.Of(eps) / norms.clamp_min(Tiny)).clamp_max(Scalars.One);
+        return x0.add(d.mul(factor), Scalars.One);
     }
 
     /// <summary>A random start inside the eps-ball: uniform per value for Linf, a random direction scaled by a uniform radius otherwise.</summary>
@@ -104,10 +110,10 @@ internal static class ProjectedGradient
         Tensor u = TensorOps.ToTensor(TensorOps.Uniform(rng, count), n, h, w, c);
         if (double.IsPositiveInfinity(p))
         {
-            return u * eps;
+            return u.mul(Scalars.Of(eps));
         }
-        Tensor dir = u / TensorOps.Norms(u, p).clamp_min(1e-12).reshape(-1, 1, 1, 1);
+        Tensor dir = u.div(TensorOps.Norms(u, p).clamp_min(Tiny).reshape(-1, 1, 1, 1));
         float[] radii = Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * eps)).ToArray();
-        return dir * tensor(radii).reshape(-1, 1, 1, 1);
+        return dir.mul(tensor(radii).reshape(-1, 1, 1, 1));
     }
 }

@@ -21,7 +21,7 @@ public static class DefendCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("defend", "Defences: accuracy of defended models (paper Table 8), Feature Squeezing on the stored adversarial examples (Tables 10-11)");
+        var cmd = new Command("defend", "Defences: train-based defences (defend train), accuracy of defended models (Table 8), Feature Squeezing on the stored adversarial examples (Tables 10-11)");
         Option<string> config = new("--config", "-c") { Description = "Defence experiment config (JSON), e.g. experiments/table11-cifar10-feature-squeezing.json", Required = true };
         Option<string> outDir = new("--out", "-o") { Description = "Folder for the tables, the store and the attack runs", DefaultValueFactory = _ => "qnnlab-out/experiments" };
         Option<string?> store = new("--store") { Description = "SQLite store of attack runs and defence results (default: OUT/attacks.sqlite)" };
@@ -41,6 +41,7 @@ public static class DefendCommand
         });
         cmd.Subcommands.Add(fs);
         cmd.Subcommands.Add(DefendAccuracyCommand.Create());
+        cmd.Subcommands.Add(DefendTrainCommand.Create());
         return cmd;
     }
 
