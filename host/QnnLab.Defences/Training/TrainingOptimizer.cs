@@ -1,3 +1,4 @@
+using QnnLab.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -48,8 +49,9 @@ public sealed class TrainingOptimizer : IDisposable
         if (_adam)
         {
             double bias1 = 1 - Math.Pow(Beta1, _step), bias2 = 1 - Math.Pow(Beta2, _step);
-            using Scalar b1 = Beta1.ToScalar(), oneMinusB1 = (1 - Beta1).ToScalar(), b2 = Beta2.ToScalar(), oneMinusB2 = (1 - Beta2).ToScalar();
-            using Scalar sqrtBias2 = Math.Sqrt(bias2).ToScalar(), eps = AdamEps.ToScalar(), stepSize = (-_lr / bias1).ToScalar();
+            // Process-lifetime Scalars (QnnLab.Torch.Scalars): locally made ones crashed c10's toFloat check in CI.
+            Scalar b1 = Scalars.Of(Beta1), oneMinusB1 = Scalars.Of(1 - Beta1), b2 = Scalars.Of(Beta2), oneMinusB2 = Scalars.Of(1 - Beta2);
+            Scalar sqrtBias2 = Scalars.Of(Math.Sqrt(bias2)), eps = Scalars.Of(AdamEps), stepSize = Scalars.Of(-_lr / bias1);
             for (int i = 0; i < _params.Length; i++)
             {
                 if (_params[i].grad is not Tensor g)
@@ -64,7 +66,7 @@ public sealed class TrainingOptimizer : IDisposable
         }
         else
         {
-            using Scalar m = _momentum.ToScalar(), minusLr = (-_lr).ToScalar();
+            Scalar m = Scalars.Of(_momentum), minusLr = Scalars.Of(-_lr);
             for (int i = 0; i < _params.Length; i++)
             {
                 if (_params[i].grad is not Tensor g)
