@@ -132,6 +132,20 @@ public abstract class AttackParameters
         }
     }
 
+    /// <summary>Sets each "name=value" of the CLI's repeatable --set (attacks and train-based defences alike).</summary>
+    public void SetAll(IEnumerable<string> assignments)
+    {
+        foreach (string kv in assignments)
+        {
+            int eq = kv.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                throw new ArgumentException($"--set '{kv}': expected NAME=VALUE");
+            }
+            Set(kv[..eq].Trim(), kv[(eq + 1)..].Trim());
+        }
+    }
+
     /// <summary>Every parameter by ART name with its current value (for reports and the store).</summary>
     public IReadOnlyDictionary<string, object?> Values() => All().ToDictionary(t => t.Param.Name, t => t.Property.GetValue(this));
 

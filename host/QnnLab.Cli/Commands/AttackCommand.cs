@@ -329,15 +329,7 @@ public static class AttackCommand
     {
         Attack attack = AttackCatalog.Create(name);
         string applied = ApplyPreset(attack, preset, data);
-        foreach (string kv in set)
-        {
-            int eq = kv.IndexOf('=', StringComparison.Ordinal);
-            if (eq <= 0)
-            {
-                throw new ArgumentException($"--set '{kv}': expected NAME=VALUE");
-            }
-            attack.Parameters.Set(kv[..eq].Trim(), kv[(eq + 1)..].Trim());
-        }
+        attack.Parameters.SetAll(set);
         return (attack, applied);
     }
 

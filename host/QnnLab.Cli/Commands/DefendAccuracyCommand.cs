@@ -47,6 +47,8 @@ public static class DefendAccuracyCommand
         int? n = limit ?? (c.TryGetProperty("limit", out JsonElement l) && l.ValueKind == JsonValueKind.Number ? l.GetInt32() : null);
         int? paperN = c.TryGetProperty("paper_n", out JsonElement pn) ? pn.GetInt32() : null;
         var cells = new List<Cell>();
+        // The set depends only on the model's input shape (folders and leaves are resized to it): read it once per shape.
+        var sets = new Dictionary<string, ImageSet>();
         foreach (JsonElement d in c.GetProperty("defences").EnumerateArray())
         {
             string defence = d.GetProperty("name").GetString()!;
@@ -56,7 +58,11 @@ public static class DefendAccuracyCommand
                 cancel.ThrowIfCancellationRequested();
                 string file = m.Value.GetString()!;
                 QnnModel model = ModelFiles.Load(file);
-                ImageSet set = CommonOptions.LoadData(data, model, n);
+                string shape = string.Join('x', model.InputTensor.Shape);
+                if (!sets.TryGetValue(shape, out ImageSet? set))
+                {
+                    sets[shape] = set = CommonOptions.LoadData(data, model, n);
+                }
                 using IClassifier clf = Classifiers.Create(model, ModelFiles.ParsePrecision(m.Name), null, Environment.ProcessorCount);
                 Console.Error.WriteLine($"defend accuracy {name}: {defence}, {m.Name} ({Path.GetFileName(file)}) on {set.Count} images");
                 EvalCommand.EvalResult r = EvalCommand.Evaluate(clf, set, cancel);

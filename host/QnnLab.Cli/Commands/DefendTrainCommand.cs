@@ -36,15 +36,7 @@ public static class DefendTrainCommand
         {
             string name = parse.GetValue(defence)!;
             TrainingParameters p = TrainBasedDefences.Options(name, parse.GetValue(preset));
-            foreach (string kv in parse.GetValue(set) ?? [])
-            {
-                int eq = kv.IndexOf('=', StringComparison.Ordinal);
-                if (eq <= 0)
-                {
-                    throw new ArgumentException($"--set {kv}: expected name=value");
-                }
-                p.Set(kv[..eq], kv[(eq + 1)..]);
-            }
+            p.SetAll(parse.GetValue(set) ?? []);
             if (parse.GetValue(epochs) is int e)
             {
                 p.NbEpochs = e;

@@ -155,7 +155,7 @@ public static class ExperimentCommand
         sb.Append(CultureInfo.InvariantCulture, $"### {c.GetProperty("title").GetString()}\n\n");
         sb.Append(CultureInfo.InvariantCulture, $"The first N images of {first.Data} (N per row), seed {first.Seed}. {c.GetProperty("paper_note").GetString()}. ");
         sb.Append("Ours: each precision attacked on its own model; adversarial accuracy (%) and mean distortions over all N images as that model sees them (inputs in [0, 1], L0 counts changed values of H x W x C).\n\n");
-        double? success = SuccessAccuracy(c, sb);
+        double? success = AppendSuccessCriterion(c, sb);
         sb.Append("| attack | precision | N | adv. acc. ours | paper | ours - paper | L0 ours / paper | L1 ours / paper | L2 ours / paper | Linf ours / paper | queries / image |");
         sb.Append(success is null ? "\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n" : " defended ours / paper |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         foreach ((JsonElement run, AttackCommand.AttackOutcome o) in rows)
@@ -175,9 +175,9 @@ public static class ExperimentCommand
 
     /// <summary>
     /// The paper's success criterion for a defence (Section 4: adversarial accuracy within 20 points of Table 4's
-    /// clean baseline), when the config gives that accuracy as "defended_at"; stated in the table's preamble.
+    /// clean baseline), when the config gives that accuracy as "defended_at": appended to the table's preamble, and returned.
     /// </summary>
-    private static double? SuccessAccuracy(JsonElement c, StringBuilder sb)
+    private static double? AppendSuccessCriterion(JsonElement c, StringBuilder sb)
     {
         if (!c.TryGetProperty("defended_at", out JsonElement d))
         {
@@ -197,7 +197,7 @@ public static class ExperimentCommand
         sb.Append(CultureInfo.InvariantCulture, $"### {c.GetProperty("title").GetString()}\n\n");
         sb.Append(CultureInfo.InvariantCulture, $"N = {n} (the first {n} images of {first.Data}), seed {first.Seed}; model {Path.GetFileName(first.Model)}. ");
         sb.Append(CultureInfo.InvariantCulture, $"{c.GetProperty("paper_note").GetString()}. Ours: adversarial accuracy (%) on each precision; distortions are the means over all images of the float-crafted examples (inputs in [0, 1], L0 counts changed values of H x W x C).\n\n");
-        double? success = SuccessAccuracy(c, sb);
+        double? success = AppendSuccessCriterion(c, sb);
         sb.Append(success is null
             ? "| attack | parameters | precision | ours | paper | ours - paper |\n|---|---|---|---:|---:|---:|\n"
             : "| attack | parameters | precision | ours | paper | ours - paper | defended ours / paper |\n|---|---|---|---:|---:|---:|---|\n");
