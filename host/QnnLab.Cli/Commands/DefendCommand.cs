@@ -21,7 +21,7 @@ public static class DefendCommand
 {
     public static Command Create()
     {
-        var cmd = new Command("defend", "Defences: train-based defences (defend train), accuracy of defended models (Table 8), Feature Squeezing on the stored adversarial examples (Tables 10-11)");
+        var cmd = new Command("defend", "Defences: train-based defences (defend train), accuracy of defended models (Table 8), Feature Squeezing (Tables 10-11) and Pixel Defend (Table 12) on the stored adversarial examples");
         Option<string> config = new("--config", "-c") { Description = "Defence experiment config (JSON), e.g. experiments/table11-cifar10-feature-squeezing.json", Required = true };
         Option<string> outDir = new("--out", "-o") { Description = "Folder for the tables, the store and the attack runs", DefaultValueFactory = _ => "qnnlab-out/experiments" };
         Option<string?> store = new("--store") { Description = "SQLite store of attack runs and defence results (default: OUT/attacks.sqlite)" };
@@ -42,6 +42,7 @@ public static class DefendCommand
         cmd.Subcommands.Add(fs);
         cmd.Subcommands.Add(DefendAccuracyCommand.Create());
         cmd.Subcommands.Add(DefendTrainCommand.Create());
+        cmd.Subcommands.Add(DefendPixelCommand.Create());
         return cmd;
     }
 
@@ -65,24 +66,10 @@ public static class DefendCommand
         FeatureSqueezing settings = Settings(c);
         string configDir = Path.GetDirectoryName(Path.GetFullPath(a.Config))!;
 
-        // The attack runs first (each reused from the store when it ran before): one source table at a time.
-        var outcomes = new List<(string Kind, JsonElement Run, AttackCommand.AttackOutcome Outcome)>();
         var sourceDocs = new List<JsonDocument>();
         try
         {
-            foreach (JsonElement src in c.GetProperty("sources").EnumerateArray())
-            {
-                string file = Path.Combine(configDir, src.GetProperty("config").GetString()!);
-                JsonDocument sd = ExperimentCommand.LoadConfig(file);
-                sourceDocs.Add(sd);
-                string[]? only = src.TryGetProperty("attacks", out JsonElement o) ? [.. o.EnumerateArray().Select(e => e.GetString()!)] : null;
-                string kind = sd.RootElement.TryGetProperty("models", out _) ? "direct" : "transfer";
-                foreach ((JsonElement run, AttackCommand.AttackOutcome outcome) in ExperimentCommand.RunRows(sd.RootElement, Path.GetFileNameWithoutExtension(file),
-                             a.Out, storePath, a.Limit, only, cancel))
-                {
-                    outcomes.Add((kind, run, outcome));
-                }
-            }
+            var outcomes = SourceRuns(c, configDir, a.Out, storePath, a.Limit, null, sourceDocs, cancel);
             return Evaluate(a, c, name, storePath, settings, outcomes, cancel);
         }
         finally
@@ -92,6 +79,37 @@ public static class DefendCommand
                 d.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// The attack runs of a pre-processing defence config's source tables (each reused from the store when it ran
+    /// before, run if missing), one source table at a time, with "transfer" or "direct" as their kind. Only the
+    /// attacks a source lists, and of those only <paramref name="only"/> when given. The source configs stay open in
+    /// <paramref name="docs"/> (the runs' JSON points into them) until the caller disposes them.
+    /// </summary>
+    internal static List<(string Kind, JsonElement Run, AttackCommand.AttackOutcome Outcome)> SourceRuns(JsonElement c, string configDir, string outDir,
+        string storePath, int? limit, IReadOnlyCollection<string>? only, List<JsonDocument> docs, CancellationToken cancel)
+    {
+        var outcomes = new List<(string Kind, JsonElement Run, AttackCommand.AttackOutcome Outcome)>();
+        foreach (JsonElement src in c.GetProperty("sources").EnumerateArray())
+        {
+            string file = Path.Combine(configDir, src.GetProperty("config").GetString()!);
+            JsonDocument sd = ExperimentCommand.LoadConfig(file);
+            docs.Add(sd);
+            string[]? listed = src.TryGetProperty("attacks", out JsonElement o) ? [.. o.EnumerateArray().Select(e => e.GetString()!)] : null;
+            string[]? wanted = only is null ? listed : [.. (listed ?? sd.RootElement.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("attack").GetString()!)).Where(only.Contains)];
+            if (wanted is { Length: 0 })
+            {
+                continue;
+            }
+            string kind = sd.RootElement.TryGetProperty("models", out _) ? "direct" : "transfer";
+            foreach ((JsonElement run, AttackCommand.AttackOutcome outcome) in ExperimentCommand.RunRows(sd.RootElement, Path.GetFileNameWithoutExtension(file),
+                         outDir, storePath, limit, wanted, cancel))
+            {
+                outcomes.Add((kind, run, outcome));
+            }
+        }
+        return outcomes;
     }
 
     private static FeatureSqueezing Settings(JsonElement c)
@@ -221,14 +239,14 @@ public static class DefendCommand
         return result;
     }
 
-    private static IProgress<int> Progress(string what, int total)
+    internal static IProgress<int> Progress(string what, int total)
     {
         var p = new ProgressReporter($"defend: {what}", total);
         return new Progress<int>(done => p.Report(done));
     }
 
     /// <summary>An attack summary's precision ("int16 (file)" and the like) as the config's model key.</summary>
-    private static string Precision(string p) =>
+    internal static string Precision(string p) =>
         p.StartsWith("int16", StringComparison.Ordinal) ? "int16" : p.StartsWith("int8", StringComparison.Ordinal) ? "int8" : p.StartsWith("float", StringComparison.Ordinal) ? "float" : p;
 
     private static string Pct(double v) => (v * 100).ToString("F1", CultureInfo.InvariantCulture);
