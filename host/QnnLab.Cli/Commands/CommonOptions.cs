@@ -61,14 +61,22 @@ public static class CommonOptions
     }
 
     /// <summary>
-    /// A data spec with its location filled in: a bare "cifar10:" means CIFAR-10 from $QNN_DATA or the cache,
+    /// A data spec with its location filled in: a bare "cifar10:" (or "cifar10:#data_batch_1.bin", a batch of it) means CIFAR-10 from $QNN_DATA or the cache,
     /// downloaded from the official source (checksum-verified) when neither has it.
     /// </summary>
     public static string ResolveData(string spec, CancellationToken cancel = default)
     {
-        if (spec.Trim().TrimEnd(':').Equals("cifar10", StringComparison.OrdinalIgnoreCase))
+        // "cifar10:#data_batch_1.bin" selects a batch of that same folder.
+        string bare = spec.Trim();
+        string selector = "";
+        if (bare.StartsWith("cifar10:#", StringComparison.OrdinalIgnoreCase))
         {
-            return "cifar10:" + new DatasetCache().GetCifar10Async(DownloadProgress(), cancel).GetAwaiter().GetResult();
+            selector = bare[8..];
+            bare = "cifar10";
+        }
+        if (bare.TrimEnd(':').Equals("cifar10", StringComparison.OrdinalIgnoreCase))
+        {
+            return "cifar10:" + new DatasetCache().GetCifar10Async(DownloadProgress(), cancel).GetAwaiter().GetResult() + selector;
         }
         return spec;
     }

@@ -44,6 +44,20 @@ public sealed class EvalTests
         Assert.IsGreaterThan(0.8, accuracy, "a working int8 ResNet-8 scores well above chance");
     }
 
+    /// <summary>A bare "cifar10:#batch" finds the data root's CIFAR-10 (here through QNN_DATA) and reads that batch of it.</summary>
+    [TestMethod]
+    public async Task EvalBareCifarSpecWithABatch_ReadsThatBatchOfTheDataRoot()
+    {
+        string model = Paths.Require(Paths.CifarInt8);
+        string dir = Paths.Require(Paths.CifarDir);
+        CliRun bare = await CliHarness.RunAsync("eval", "-m", model, "--data", "cifar10:#data_batch_2.bin", "--limit", "50", "--json");
+        CliRun full = await CliHarness.RunAsync("eval", "-m", model, "--data", $"cifar10:{dir}#data_batch_2.bin", "--limit", "50", "--json");
+        Assert.AreEqual(0, bare.ExitCode, bare.ToString());
+        JsonElement a = LastLineJson(bare), b = LastLineJson(full);
+        Assert.EndsWith("data_batch_2.bin", a.GetProperty("data").GetString()!);
+        Assert.AreEqual(b.GetProperty("correct").GetInt32(), a.GetProperty("correct").GetInt32());
+    }
+
     [TestMethod]
     public async Task EvalPrecisionFloat_OnInt8Model_RunsTheDequantizedView()
     {
