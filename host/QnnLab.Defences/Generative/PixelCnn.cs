@@ -33,17 +33,19 @@ public sealed record PixelCnnShape(int Height, int Width, int Channels, int Laye
 /// A PixelCNN (van den Oord, Kalchbrenner, Kavukcuoglu, "Pixel Recurrent Neural Networks", ICML 2016, Section 3.5):
 /// a 7x7 convolution with mask A (a pixel sees only the pixels before it in raster order), residual 3x3 layers with
 /// mask B (they also see the position itself, which after mask A carries only the past), ReLU, two 1x1 layers, and a
-/// 256-way softmax per colour channel. The colour channels of one pixel are modelled independent given all earlier
-/// pixels (no R-before-G-before-B masks): p(x) = prod over pixels and channels of p(x_ijc | x_&lt;ij). That keeps
-/// purification at one forward pass per pixel instead of three; the model's bits/dim are those of this factorisation.
+/// 256-way softmax per colour channel. A colour channel also sees the earlier channels of its own pixel (R, then G,
+/// then B, as in the paper) through a masked 1x1 connection from the input added to its logits: linear in those
+/// values, which is enough to centre G's distribution on R's value (a logit a_v x + b_v with a_v ~ v, b_v ~ -v^2).
+/// Because the deep part sees only earlier pixels, purification needs one forward pass per pixel: the past logits,
+/// then channel by channel the within-pixel term of the values just chosen.
 /// Input [N,H,W,C] in [0, 1] (scaled to [-1, 1] inside); output logits [N, C, 256, H, W].
 /// </summary>
 public sealed class PixelCnn : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d _input;
     private readonly ModuleList<Conv2d> _layers;
-    private readonly Conv2d _head1, _head2;
-    private readonly Tensor _maskA, _maskB;
+    private readonly Conv2d _head1, _head2, _within;
+    private readonly Tensor _maskA, _maskB, _maskWithin;
 
     public PixelCnn(PixelCnnShape shape, int seed) : base(LoadTorch("pixelcnn"))
     {
@@ -55,6 +57,17 @@ public sealed class PixelCnn : nn.Module<Tensor, Tensor>
         _layers = new ModuleList<Conv2d>([.. Enumerable.Range(0, shape.Layers).Select(_ => nn.Conv2d(h, h, 3, padding: 1))]);
         _head1 = nn.Conv2d(h, h, 1);
         _head2 = nn.Conv2d(h, c * PixelCnnShape.Levels, 1);
+        _within = nn.Conv2d(c, c * PixelCnnShape.Levels, 1, bias: false);
+        // output channel o is the logit of colour o / 256: it sees input colours before that one
+        var within = new float[c * PixelCnnShape.Levels * c];
+        for (int o = 0; o < c * PixelCnnShape.Levels; o++)
+        {
+            for (int from = 0; from < o / PixelCnnShape.Levels; from++)
+            {
+                within[(o * c) + from] = 1;
+            }
+        }
+        _maskWithin = tensor(within, [c * PixelCnnShape.Levels, c, 1, 1]);
         _maskA = Mask(7, includeCentre: false);
         _maskB = Mask(3, includeCentre: true);
         RegisterComponents();
@@ -87,16 +100,42 @@ public sealed class PixelCnn : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor unitNhwc)
     {
         using var scope = NewDisposeScope();
-        Tensor x = unitNhwc.permute(0, 3, 1, 2).mul(Scalars.Of(2)).sub(Scalars.One);
+        Tensor x = Scaled(unitNhwc);
+        Tensor logits = PastNchw(x).add(F.conv2d(x, _within.weight!.mul(_maskWithin)));
+        return AsLevels(logits).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The logits before a pixel's own earlier channels are added: a function of the earlier pixels only.</summary>
+    public Tensor PastLogits(Tensor unitNhwc)
+    {
+        using var scope = NewDisposeScope();
+        return AsLevels(PastNchw(Scaled(unitNhwc))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The within-pixel weights [C, 256, C] (masked: colour c's logits see colours before c): logit(c, v) gains
+    /// sum over c' &lt; c of w[c, v, c'] (2 x_c' - 1) for the pixel's values x in [0, 1].
+    /// </summary>
+    public float[] WithinPixelWeights()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        return _within.weight!.mul(_maskWithin).contiguous().data<float>().ToArray();
+    }
+
+    private static Tensor Scaled(Tensor unitNhwc) => unitNhwc.permute(0, 3, 1, 2).mul(Scalars.Of(2)).sub(Scalars.One);
+
+    private Tensor PastNchw(Tensor x)
+    {
         Tensor a = F.conv2d(x, _input.weight!.mul(_maskA), _input.bias, padding: [3, 3]);
         foreach (Conv2d layer in _layers)
         {
             a = a.add(F.conv2d(F.relu(a), layer.weight!.mul(_maskB), layer.bias, padding: [1, 1]));
         }
-        Tensor logits = _head2.forward(F.relu(_head1.forward(F.relu(a))));
-        long n = logits.shape[0], hh = logits.shape[2], ww = logits.shape[3];
-        return logits.view(n, Shape.Channels, PixelCnnShape.Levels, hh, ww).MoveToOuterDisposeScope();
+        return _head2.forward(F.relu(_head1.forward(F.relu(a))));
     }
+
+    private Tensor AsLevels(Tensor logits) => logits.view(logits.shape[0], Shape.Channels, PixelCnnShape.Levels, logits.shape[2], logits.shape[3]);
 
     /// <summary>Mean negative log-likelihood per sub-pixel (nats) of images given as bytes [N,H,W,C].</summary>
     public Tensor Loss(Tensor unitNhwc, Tensor targetNhwcLong)
@@ -112,7 +151,7 @@ public sealed class PixelCnn : nn.Module<Tensor, Tensor>
     public long Macs(int h, int w)
     {
         long px = (long)h * w, c = Shape.Channels, hid = Shape.Hidden;
-        return px * ((c * hid * 49) + (Shape.Layers * hid * hid * 9) + (hid * hid) + (hid * c * PixelCnnShape.Levels));
+        return px * ((c * hid * 49) + (Shape.Layers * hid * hid * 9) + (hid * hid) + (hid * c * PixelCnnShape.Levels) + (c * c * PixelCnnShape.Levels));
     }
 
     /// <summary>

@@ -31,25 +31,52 @@ public sealed class PixelDefendTests
     }
 
     /// <summary>
-    /// The masks make the model autoregressive in raster order: a pixel's distribution does not move when the pixel
-    /// itself or any later pixel changes, and does move when an earlier pixel within its reach changes.
+    /// The masks make the model autoregressive in raster order, R before G before B: a pixel's distribution does not
+    /// move when any later pixel changes, nor when its own last channel does; its own first channel moves the later
+    /// channels' logits but not its own; an earlier pixel within reach moves them all. The past logits ignore the
+    /// pixel itself entirely.
     /// </summary>
     [TestMethod]
-    public void PixelCnn_DependsOnlyOnEarlierPixels()
+    public void PixelCnn_DependsOnlyOnEarlierPixelsAndEarlierChannels()
     {
         using var m = new PixelCnn(new PixelCnnShape(10, 10, 3, 2, 8), seed: 3);
         m.eval();
         byte[] image = RandomBytes(300, 1);
-        const int i = 5, j = 4;
+        const int i = 5, j = 4, levels = PixelCnnShape.Levels;
         float[] reference = PixelLogits(m, image, i, j);
-        for (int p = (i * 10) + j; p < 100; p++)
+        byte[] Flip(int pixel, params int[] channels)
         {
-            byte[] later = (byte[])image.Clone();
-            for (int ch = 0; ch < 3; ch++)
+            byte[] copy = (byte[])image.Clone();
+            foreach (int ch in channels)
             {
-                later[(p * 3) + ch] ^= 0xA5;
+                copy[(pixel * 3) + ch] ^= 0xA5;
             }
-            CollectionAssert.AreEqual(reference, PixelLogits(m, later, i, j), $"pixel {p / 10},{p % 10} is at or after {i},{j} but changed its distribution");
+            return copy;
+        }
+        for (int p = (i * 10) + j + 1; p < 100; p++)
+        {
+            CollectionAssert.AreEqual(reference, PixelLogits(m, Flip(p, 0, 1, 2), i, j), $"pixel {p / 10},{p % 10} comes after {i},{j} but changed its distribution");
+        }
+        int self = (i * 10) + j;
+        CollectionAssert.AreEqual(reference, PixelLogits(m, Flip(self, 2), i, j), "B is the last channel: nothing depends on it");
+        float[] redChanged = PixelLogits(m, Flip(self, 0), i, j);
+        CollectionAssert.AreEqual(reference[..levels], redChanged[..levels], "R does not see itself");
+        CollectionAssert.AreNotEqual(reference[levels..], redChanged[levels..], "G and B see the pixel's R");
+        float[] past = Past(m, image, i, j);
+        CollectionAssert.AreEqual(past, Past(m, Flip(self, 0, 1, 2), i, j), "the past logits ignore the pixel itself");
+        // forward = past + the within-pixel term the purification adds (PixelDefend.Choose's formula)
+        float[] w = m.WithinPixelWeights();
+        for (int ch = 0; ch < 3; ch++)
+        {
+            for (int v = 0; v < levels; v++)
+            {
+                float expected = past[(ch * levels) + v];
+                for (int from = 0; from < ch; from++)
+                {
+                    expected += w[(((ch * levels) + v) * 3) + from] * ((2f * image[(self * 3) + from] / 255f) - 1f);
+                }
+                Assert.AreEqual(expected, reference[(ch * levels) + v], 1e-4f, $"channel {ch} level {v}");
+            }
         }
         foreach ((int r, int c) in new[] { (i, j - 1), (i - 1, j + 1), (i - 2, j) })
         {
@@ -57,6 +84,14 @@ public sealed class PixelDefendTests
             earlier[(((r * 10) + c) * 3) + 1] ^= 0xFF;
             CollectionAssert.AreNotEqual(reference, PixelLogits(m, earlier, i, j), $"pixel {r},{c} comes before {i},{j} and is within reach");
         }
+    }
+
+    private static float[] Past(PixelCnn m, byte[] image, int i, int j)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor x = tensor(image.Select(v => v / 255f).ToArray(), [1, m.Shape.Height, m.Shape.Width, m.Shape.Channels]);
+        return m.PastLogits(x).select(4, j).select(3, i).contiguous().data<float>().ToArray();
     }
 
     /// <summary>
