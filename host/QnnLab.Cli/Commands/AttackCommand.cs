@@ -90,6 +90,8 @@ public static class AttackCommand
         public string? BoardModel { get; init; }
         /// <summary>Where the sim board and the QEMU image are built from (tests give their checkout).</summary>
         public string? RepoRoot { get; init; }
+        /// <summary>Only these images of the set (an experiment shard's blocks); null: all of them.</summary>
+        public int[]? Indices { get; init; }
     }
 
     /// <summary>The board's figures of a run: its link, answers compared with the host engine, and mismatches (0 on a bit-exact board).</summary>
@@ -232,8 +234,9 @@ public static class AttackCommand
             }
             Console.Error.WriteLine($"attack: run {run} in {a.Store}: {attack.Name} ({attack.Norm}; {attack.Parameters}; preset {preset}) " +
                 $"crafted on {craft.Name}, evaluated on {string.Join(", ", evals.Keys)}; {set.Count} images of {set.Source}, seed {seed}");
-            var progress = new ProgressReporter("attack", set.Count);
-            var job = new AttackJob(attack, craft, evals, set, [.. Enumerable.Range(0, set.Count)], a.Batch, seed);
+            int[] indices = a.Indices is int[] some ? [.. some.Where(i => i >= 0 && i < set.Count)] : [.. Enumerable.Range(0, set.Count)];
+            var progress = new ProgressReporter("attack", indices.Length);
+            var job = new AttackJob(attack, craft, evals, set, indices, a.Batch, seed);
             try
             {
                 AttackRunner.Run(job, store, run, p => progress.Report(p.Done,
@@ -245,8 +248,9 @@ public static class AttackCommand
                 Console.Error.WriteLine($"attack: stopped; continue with --store {a.Store} --resume {run}");
                 throw;
             }
-            store.SetStatus(run, "done");
             IReadOnlyList<AttackImageResult> results = store.Results(run);
+            // A shard records only its blocks: its run is whole only after the merge.
+            store.SetStatus(run, results.Count == set.Count ? "done" : "partial");
             IReadOnlyList<PrecisionSummary> summaries = AttackSummary.Of(results);
             progress.Finish(string.Join(", ", summaries.Select(s => $"{s.Precision} {s.AdversarialAccuracy * 100:F1} %")));
             BoardOracle? oracle = owned.OfType<BoardOracle>().FirstOrDefault();
@@ -265,7 +269,7 @@ public static class AttackCommand
             var outcome = new AttackOutcome(run, store.GetRun(run), preset, summaries,
                 results.Count == 0 ? 0 : results.Average(r => r.Queries), results.Count == 0 ? 0 : results.Average(r => r.GradientQueries),
                 progress.Elapsed.TotalSeconds, a.Store, a.Out, check);
-            if (a.Out is string dir)
+            if (a.Out is string dir && a.Indices is null)
             {
                 WriteOutputs(dir, outcome, results, set, craft);
             }

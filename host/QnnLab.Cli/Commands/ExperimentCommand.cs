@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using QnnLab.Attacks.Runs;
@@ -19,35 +20,131 @@ public static class ExperimentCommand
         Option<string?> store = new("--store") { Description = "SQLite store of attack runs (default: OUT/attacks.sqlite)" };
         Option<int?> limit = new("--limit", "-n") { Description = "Override the config's number of images (a quick look; the table then says so)" };
         Option<string?> attacks = new("--attacks") { Description = "Run (and tabulate) only these attacks of the config, comma-separated, e.g. square-l2,square-linf: the cheap rows of several tables first" };
+        Option<string?> shard = new("--shard") { Description = "Run only shard K of N (K/N, 1-based): every K-th block of 32 images over all runs; merge the shard stores with `experiment merge`" };
         var cmd = new Command("experiment", "Run a paper table from a config: every row an attack run, continued where the store has it")
         {
-            config, outDir, store, limit, attacks,
+            config, outDir, store, limit, attacks, shard,
+        };
+        cmd.Subcommands.Add(MergeCommand());
+        cmd.Subcommands.Add(SlurmCommand.Create());
+        cmd.SetAction((parse, cancel) =>
+        {
+            string configPath = parse.GetValue(config)!;
+            string outPath = parse.GetValue(outDir)!;
+            string storePath = parse.GetValue(store) ?? Path.Combine(outPath, "attacks.sqlite");
+            string[]? only = parse.GetValue(attacks)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            Shard? part = parse.GetValue(shard) is string spec ? Shard.Parse(spec) : null;
+            Console.WriteLine(Tabulate(configPath, outPath, storePath, parse.GetValue(limit), only, part, cancel));
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+
+    /// <summary>
+    /// Runs (or continues) every row of a config and writes its table, or with a shard runs only that shard's work
+    /// units into the store and writes no table (the merged store's run does). Returns the table or the shard's summary.
+    /// </summary>
+    public static string Tabulate(string configPath, string outPath, string storePath, int? limit, string[]? only, Shard? part, CancellationToken cancel)
+    {
+        using JsonDocument doc = LoadConfig(configPath);
+        JsonElement c = doc.RootElement;
+        int n = limit ?? c.GetProperty("limit").GetInt32();
+        string name = Path.GetFileNameWithoutExtension(configPath);
+        bool direct = c.TryGetProperty("models", out _);
+        if (only is not null && !c.GetProperty("runs").EnumerateArray().Any(r => only.Contains(r.GetProperty("attack").GetString()!)))
+        {
+            throw new ArgumentException($"--attacks {string.Join(',', only)}: none of these is a run of {configPath}");
+        }
+        if (part is Shard sh)
+        {
+            ShardStores.Record(storePath, ShardManifest(configPath, c, sh, limit, only));
+            List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> mine = RunRows(c, name, outPath, storePath, limit, only, cancel, sh);
+            return $"experiment {name}: shard {sh} done: {mine.Sum(r => r.Outcome.Summaries.Count == 0 ? 0 : r.Outcome.Summaries[0].N)} images in {mine.Count} runs, " +
+                $"stored in {storePath}; tables after `qnnlab experiment merge`";
+        }
+        List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> rows = RunRows(c, name, outPath, storePath, limit, only, cancel);
+        string md = direct ? DirectTable(c, rows) : Table(c, rows, n);
+        Directory.CreateDirectory(outPath);
+        if (c.TryGetProperty("figure", out JsonElement figure))
+        {
+            md += Figure(figure, rows, outPath);
+        }
+        string file = Path.Combine(outPath, name + ".md");
+        File.WriteAllText(file, md);
+        Console.Error.WriteLine($"experiment {name}: wrote {file}");
+        return md;
+    }
+
+    /// <summary>Images per attack batch in an experiment, and so per shard work unit.</summary>
+    public const int Batch = 32;
+
+    /// <summary>Shard K of N (1-based), as `--shard K/N` gives it.</summary>
+    public readonly record struct Shard(int K, int N)
+    {
+        public static Shard Parse(string spec)
+        {
+            string[] parts = spec.Split('/');
+            if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out int k) || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int n)
+                || n < 1 || k < 1 || k > n)
+            {
+                throw new ArgumentException($"--shard {spec}: give K/N with 1 <= K <= N, e.g. 2/3");
+            }
+            return new Shard(k, n);
+        }
+
+        public override string ToString() => $"{K}/{N}";
+    }
+
+    /// <summary>
+    /// The manifest a shard leaves in its store: the config's text (with what --limit and --attacks change), the code
+    /// version and every model file's hash, so `experiment merge` joins only shards of the same experiment.
+    /// </summary>
+    private static ShardInfo ShardManifest(string configPath, JsonElement c, Shard part, int? limit, string[]? only)
+    {
+        string text = File.ReadAllText(configPath);
+        var models = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        IEnumerable<string> files = (c.TryGetProperty("model", out JsonElement m) ? [m.GetString()!] : Array.Empty<string>())
+            .Concat(c.TryGetProperty("transfer_to", out JsonElement t) ? t.EnumerateArray().Select(e => e.GetString()!) : [])
+            .Concat(c.TryGetProperty("models", out JsonElement ms) ? ms.EnumerateObject().Select(p => p.Value.GetString()!) : []);
+        foreach (string f in files.Distinct())
+        {
+            models[Path.GetFileName(f)] = File.Exists(f) ? QnnLab.Inference.ModelFiles.Sha256(f) : "missing";
+        }
+        string version = typeof(ExperimentCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        string sha = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant();
+        return new ShardInfo(Path.GetFileName(configPath), sha, part.K, part.N, version, models, limit, only);
+    }
+
+    private static Command MergeCommand()
+    {
+        Option<string> stores = new("--stores") { Description = "The shard stores, comma-separated (every shard 1..N once)", Required = true };
+        Option<string> outStore = new("--out", "-o") { Description = "The merged store (a new file)", Required = true };
+        Option<string?> config = new("--config", "-c") { Description = "Then write the tables from the merged store, as an unsharded run of this config would" };
+        Option<string?> tables = new("--tables") { Description = "Folder for the tables (default: beside the merged store)" };
+        var cmd = new Command("merge", "Merge the stores of `experiment --shard K/N` runs into one store (refusing shards of other configs, models or versions, and overlaps), then write the tables")
+        {
+            stores, outStore, config, tables,
         };
         cmd.SetAction((parse, cancel) =>
         {
-            using JsonDocument doc = LoadConfig(parse.GetValue(config)!);
-            JsonElement c = doc.RootElement;
-            string outPath = parse.GetValue(outDir)!;
-            string storePath = parse.GetValue(store) ?? Path.Combine(outPath, "attacks.sqlite");
-            int n = parse.GetValue(limit) ?? c.GetProperty("limit").GetInt32();
-            string name = Path.GetFileNameWithoutExtension(parse.GetValue(config)!);
-            bool direct = c.TryGetProperty("models", out _);
-            string[]? only = parse.GetValue(attacks)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> rows = RunRows(c, name, outPath, storePath, parse.GetValue(limit), only, cancel);
-            if (rows.Count == 0)
+            string outPath = parse.GetValue(outStore)!;
+            string[] parts = parse.GetValue(stores)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            ShardStores.MergeResult r = ShardStores.Merge(parts, outPath);
+            Console.Error.WriteLine($"experiment merge: {parts.Length} shards of {r.Info.Config} -> {outPath}: {r.Runs} runs, {r.Results} image results");
+            foreach (string gap in r.Incomplete)
             {
-                throw new ArgumentException($"--attacks {parse.GetValue(attacks)}: none of these is a run of {parse.GetValue(config)}");
+                Console.Error.WriteLine($"experiment merge: WARNING: incomplete run (a shard stopped early?): {gap}");
             }
-            string md = direct ? DirectTable(c, rows) : Table(c, rows, n);
-            Directory.CreateDirectory(outPath);
-            if (c.TryGetProperty("figure", out JsonElement figure))
+            if (parse.GetValue(config) is string cfg)
             {
-                md += Figure(figure, rows, outPath);
+                if (Path.GetFileName(cfg) != r.Info.Config)
+                {
+                    throw new ArgumentException($"--config {cfg}: the shards ran {r.Info.Config}");
+                }
+                string dir = parse.GetValue(tables) ?? Path.GetDirectoryName(Path.GetFullPath(outPath))!;
+                // The shards' --limit and --attacks are part of what they ran: the table must be theirs too.
+                Console.WriteLine(Tabulate(cfg, dir, outPath, r.Info.Limit, r.Info.Attacks, null, cancel));
             }
-            string file = Path.Combine(outPath, name + ".md");
-            File.WriteAllText(file, md);
-            Console.Error.WriteLine($"experiment {name}: wrote {file}");
-            Console.WriteLine(md);
             return Task.FromResult(0);
         });
         return cmd;
@@ -66,8 +163,28 @@ public static class ExperimentCommand
     /// transferred), each continued from the store; <paramref name="only"/> keeps the runs of those attacks.
     /// </summary>
     public static List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> RunRows(JsonElement c, string name, string outPath, string storePath,
-        int? cap, IReadOnlyCollection<string>? only, CancellationToken cancel)
+        int? cap, IReadOnlyCollection<string>? only, CancellationToken cancel, Shard? shard = null)
     {
+        // Work units for shards: blocks of Batch images, numbered over the runs in config order; shard K takes every
+        // unit u with u % N == K - 1. A block is batched and seeded as in an unsharded run (the seed follows the
+        // block's first image), so the union of the shards is the unsharded run, image for image.
+        int unit = 0;
+        int[]? Blocks(int images)
+        {
+            if (shard is not Shard part)
+            {
+                return null;
+            }
+            var mine = new List<int>();
+            for (int first = 0; first < images; first += Batch, unit++)
+            {
+                if (unit % part.N == part.K - 1)
+                {
+                    mine.AddRange(Enumerable.Range(first, Math.Min(Batch, images - first)));
+                }
+            }
+            return [.. mine];
+        }
         // A run may ask for fewer images than the table (Boundary, GeoDA); --limit caps every run.
         int RunLimit(JsonElement run)
         {
@@ -93,17 +210,31 @@ public static class ExperimentCommand
                 // bit-exact engine), no transfer.
                 foreach (JsonProperty m in models.EnumerateObject())
                 {
-                    Console.Error.WriteLine($"experiment {name}: {attack} directly on {m.Name} ({++done} of {total})");
+                    int[]? blocks = Blocks(RunLimit(run));
+                    ++done;
+                    if (blocks is { Length: 0 })
+                    {
+                        continue;
+                    }
+                    Console.Error.WriteLine($"experiment {name}: {attack} directly on {m.Name} ({done} of {total}){(shard is null ? "" : $", shard {shard}")}");
                     var a = new AttackCommand.AttackArgs(attack, m.Value.GetString()!, c.GetProperty("data").GetString()!, m.Name, null, null,
-                        preset, Overrides(run), RunLimit(run), seed, 32, Path.Combine(outPath, name, $"{attack}-{m.Name}"), storePath, null, null, ReuseMatching: true);
+                        preset, Overrides(run), RunLimit(run), seed, Batch, Path.Combine(outPath, name, $"{attack}-{m.Name}"), storePath, null, null, ReuseMatching: true)
+                    { Indices = blocks };
                     rows.Add((run, AttackCommand.Run(a, cancel)));
                 }
                 continue;
             }
-            Console.Error.WriteLine($"experiment {name}: {attack} ({++done} of {total})");
+            int[]? mine = Blocks(RunLimit(run));
+            ++done;
+            if (mine is { Length: 0 })
+            {
+                continue;
+            }
+            Console.Error.WriteLine($"experiment {name}: {attack} ({done} of {total}){(shard is null ? "" : $", shard {shard}")}");
             var t = new AttackCommand.AttackArgs(attack, c.GetProperty("model").GetString()!, c.GetProperty("data").GetString()!, null,
                 string.Join(',', c.GetProperty("transfer_to").EnumerateArray().Select(e => e.GetString())), null,
-                preset, Overrides(run), RunLimit(run), seed, 32, Path.Combine(outPath, name, Folder(run, attack)), storePath, null, null, ReuseMatching: true);
+                preset, Overrides(run), RunLimit(run), seed, Batch, Path.Combine(outPath, name, Folder(run, attack)), storePath, null, null, ReuseMatching: true)
+            { Indices = mine };
             rows.Add((run, AttackCommand.Run(t, cancel)));
         }
         return rows;

@@ -1,0 +1,171 @@
+using QnnLab.Attacks.Runs;
+using QnnLab.TestSupport;
+
+namespace QnnLab.Cli.Tests;
+
+/// <summary>Issue 13: `experiment --shard K/N`, `experiment merge` and `experiment slurm`.</summary>
+[TestClass]
+public sealed class ShardedExperimentTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    /// <summary>A small transfer table: FGSM and PGD (random start) on 70 images = 3 blocks of 32 each, 6 work units.</summary>
+    private static string WriteConfig(string dir, int limit = 70)
+    {
+        string config = Path.Combine(dir, "tiny-table.json");
+        File.WriteAllText(config, $$"""
+            {
+              "title": "sharding test",
+              "paper_note": "no paper figures",
+              "model": "${QNN_DATA}/{{Paths.CifarFloatH5}}",
+              "data": "cifar10:${QNN_DATA}/cifar10",
+              "transfer_to": ["${QNN_DATA}/{{Paths.CifarInt8}}"],
+              "limit": {{limit}},
+              "seed": 3,
+              "runs": [ { "attack": "fgsm", "set": { "eps": 0.01 } }, { "attack": "pgd", "set": { "eps": 0.01, "eps_step": 0.003, "max_iter": 3 } } ]
+            }
+            """);
+        return config;
+    }
+
+    private static string Key(AttackImageResult r) =>
+        $"{r.Index} {r.Label} {Convert.ToHexString(System.Runtime.InteropServices.MemoryMarshal.AsBytes(r.Adversarial.AsSpan()))} " +
+        $"{System.Text.Json.JsonSerializer.Serialize(r.Evals)} {r.Queries:R} {r.GradientQueries:R}";
+
+    /// <summary>Every run's every image result, keyed by the run's configuration (store ids differ).</summary>
+    private static Dictionary<string, string[]> Contents(string store)
+    {
+        using var s = new AttackStore(store);
+        return s.Runs().ToDictionary(r => (r with { Id = 0, Status = "" }).ToString(), r => s.Results(r.Id).Select(Key).ToArray());
+    }
+
+    /// <summary>
+    /// Three shards, each run into its own store, merge into the store of an unsharded run image for image (every
+    /// adversarial example's bytes, every evaluation, the query counts), and the merged store's table is the
+    /// unsharded table. Each shard holds only its own blocks and writes no table.
+    /// </summary>
+    [TestMethod]
+    public async Task ThreeShardsMerged_EqualTheUnshardedRun_AndTheirTable()
+    {
+        Paths.Require(Paths.CifarFloatH5);
+        string dir = TestData.TempDir();
+        try
+        {
+            string config = WriteConfig(dir);
+            CliRun whole = await CliHarness.RunAsync("experiment", "--config", config, "--out", Path.Combine(dir, "whole"));
+            Assert.AreEqual(0, whole.ExitCode, whole.ToString());
+            string[] stores = new string[3];
+            for (int k = 1; k <= 3; k++)
+            {
+                stores[k - 1] = Path.Combine(dir, $"shard-{k}.sqlite");
+                CliRun s = await CliHarness.RunAsync("experiment", "--config", config, "--shard", $"{k}/3", "--store", stores[k - 1], "--out", Path.Combine(dir, $"shard-{k}"));
+                Assert.AreEqual(0, s.ExitCode, s.ToString());
+                StringAssert.Contains(s.Stdout, $"shard {k}/3 done");
+                Assert.IsFalse(File.Exists(Path.Combine(dir, $"shard-{k}", "tiny-table.md")), "a shard writes no table");
+                Dictionary<string, string[]> part = Contents(stores[k - 1]);
+                // units: fgsm 0-31, 32-63, 64-69, then pgd the same; shard k takes units k-1 and k+2
+                Assert.AreEqual(k == 3 ? 12 : 64, part.Values.Sum(v => v.Length), $"shard {k}: its two blocks of the six");
+            }
+            string merged = Path.Combine(dir, "merged.sqlite");
+            CliRun m = await CliHarness.RunAsync("experiment", "merge", "--stores", string.Join(',', stores), "--out", merged, "--config", config, "--tables", Path.Combine(dir, "tables"));
+            Assert.AreEqual(0, m.ExitCode, m.ToString());
+            Assert.IsFalse(m.Stderr.Contains("WARNING", StringComparison.Ordinal), m.Stderr);
+
+            Dictionary<string, string[]> expected = Contents(Path.Combine(dir, "whole", "attacks.sqlite")), actual = Contents(merged);
+            CollectionAssert.AreEquivalent(expected.Keys.ToArray(), actual.Keys.ToArray());
+            foreach ((string run, string[] results) in expected)
+            {
+                Assert.HasCount(70, results);
+                CollectionAssert.AreEqual(results, actual[run], $"run {run}");
+            }
+            using (var s = new AttackStore(merged))
+            {
+                Assert.IsTrue(s.Runs().All(r => r.Status == "done"));
+            }
+            Assert.AreEqual(File.ReadAllText(Path.Combine(dir, "whole", "tiny-table.md")), File.ReadAllText(Path.Combine(dir, "tables", "tiny-table.md")));
+        }
+        finally
+        {
+            TestData.RemoveTempDir(dir);
+        }
+    }
+
+    /// <summary>
+    /// A merge refuses, with one error naming the problem, a missing shard, a repeated one, a shard of another setting
+    /// (another --limit), and a target store that already holds runs; a store cannot take a second shard.
+    /// </summary>
+    [TestMethod]
+    public async Task MergeRefusesMissingRepeatedAndMismatchedShards()
+    {
+        Paths.Require(Paths.CifarFloatH5);
+        string dir = TestData.TempDir();
+        try
+        {
+            string config = WriteConfig(dir, limit: 40);
+            async Task<string> Shard(string name, string spec, params string[] extra)
+            {
+                string store = Path.Combine(dir, name + ".sqlite");
+                CliRun r = await CliHarness.RunAsync(["experiment", "--config", config, "--shard", spec, "--store", store, "--out", Path.Combine(dir, name), "--attacks", "fgsm", .. extra]);
+                Assert.AreEqual(0, r.ExitCode, r.ToString());
+                return store;
+            }
+            string a = await Shard("a", "1/2"), b = await Shard("b", "2/2"), other = await Shard("c", "2/2", "--limit", "33");
+            async Task<string> MergeError(string stores, string target)
+            {
+                CliRun r = await CliHarness.RunAsync("experiment", "merge", "--stores", stores, "--out", Path.Combine(dir, target));
+                Assert.AreNotEqual(0, r.ExitCode, r.ToString());
+                TestContext.WriteLine(r.Stderr);
+                return r.Stderr;
+            }
+            StringAssert.Contains(await MergeError(a, "m1.sqlite"), "missing 2");
+            StringAssert.Contains(await MergeError($"{a},{a}", "m2.sqlite"), "repeated 1");
+            StringAssert.Contains(await MergeError($"{a},{other}", "m3.sqlite"), "--limit 33");
+            CliRun ok = await CliHarness.RunAsync("experiment", "merge", "--stores", $"{a},{b}", "--out", Path.Combine(dir, "m4.sqlite"));
+            Assert.AreEqual(0, ok.ExitCode, ok.ToString());
+            StringAssert.Contains(await MergeError($"{a},{b}", "m4.sqlite"), "already holds attack runs");
+            CliRun second = await CliHarness.RunAsync("experiment", "--config", config, "--shard", "1/2", "--store", b, "--attacks", "fgsm", "--out", Path.Combine(dir, "b"));
+            Assert.AreNotEqual(0, second.ExitCode);
+            StringAssert.Contains(second.Stderr, "give each shard its own store");
+            CliRun bad = await CliHarness.RunAsync("experiment", "--config", config, "--shard", "3/2");
+            StringAssert.Contains(bad.Stderr, "1 <= K <= N");
+        }
+        finally
+        {
+            TestData.RemoveTempDir(dir);
+        }
+    }
+
+    /// <summary>The Slurm scripts: an array of N tasks, each one shard into its own store, and a merge job over all N stores.</summary>
+    [TestMethod]
+    public async Task SlurmWritesAnArrayJobAndAMergeJob()
+    {
+        Paths.Require(Paths.CifarFloatH5);
+        string dir = TestData.TempDir();
+        try
+        {
+            string config = WriteConfig(dir);
+            CliRun r = await CliHarness.RunAsync("experiment", "slurm", "--config", config, "--shards", "4", "--partition", "short", "--time", "01:00:00",
+                "--cpus", "3", "--limit", "64", "--qnnlab", "/opt/qnnlab/qnnlab", "--out", Path.Combine(dir, "slurm"));
+            Assert.AreEqual(0, r.ExitCode, r.ToString());
+            string array = File.ReadAllText(Path.Combine(dir, "slurm", "tiny-table.sbatch"));
+            string merge = File.ReadAllText(Path.Combine(dir, "slurm", "tiny-table-merge.sbatch"));
+            TestContext.WriteLine(array + "\n" + merge);
+            foreach (string line in new[] { "#SBATCH --array=1-4", "#SBATCH --partition=short", "#SBATCH --time=01:00:00", "#SBATCH --cpus-per-task=3" })
+            {
+                StringAssert.Contains(array, line);
+            }
+            StringAssert.Contains(array, "'/opt/qnnlab/qnnlab' experiment --config");
+            StringAssert.Contains(array, "--shard \"$SLURM_ARRAY_TASK_ID/4\"");
+            StringAssert.Contains(array, "--limit 64");
+            for (int k = 1; k <= 4; k++)
+            {
+                StringAssert.Contains(merge, $"shard-{k}.sqlite");
+            }
+            StringAssert.Contains(merge, "experiment merge --stores");
+        }
+        finally
+        {
+            TestData.RemoveTempDir(dir);
+        }
+    }
+}
