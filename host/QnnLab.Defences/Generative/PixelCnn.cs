@@ -101,7 +101,7 @@ public sealed class PixelCnn : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         Tensor x = Scaled(unitNhwc);
-        Tensor logits = PastNchw(x).add(F.conv2d(x, _within.weight!.mul(_maskWithin)));
+        Tensor logits = PastNchw(x).add(F.conv2d(x, _within.weight!.mul(_maskWithin)), Scalars.One);
         return AsLevels(logits).MoveToOuterDisposeScope();
     }
 
@@ -130,7 +130,8 @@ public sealed class PixelCnn : nn.Module<Tensor, Tensor>
         Tensor a = F.conv2d(x, _input.weight!.mul(_maskA), _input.bias, padding: [3, 3]);
         foreach (Conv2d layer in _layers)
         {
-            a = a.add(F.conv2d(F.relu(a), layer.weight!.mul(_maskB), layer.bias, padding: [1, 1]));
+            // alpha given as a held Scalar: add's default one is a temporary the GC may finalize mid-call (Scalars)
+            a = a.add(F.conv2d(F.relu(a), layer.weight!.mul(_maskB), layer.bias, padding: [1, 1]), Scalars.One);
         }
         return _head2.forward(F.relu(_head1.forward(F.relu(a))));
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using QnnLab.Attacks.Runs;
 using QnnLab.TestSupport;
 
@@ -128,6 +129,82 @@ public sealed class ShardedExperimentTests
             StringAssert.Contains(second.Stderr, "give each shard its own store");
             CliRun bad = await CliHarness.RunAsync("experiment", "--config", config, "--shard", "3/2");
             StringAssert.Contains(bad.Stderr, "1 <= K <= N");
+        }
+        finally
+        {
+            TestData.RemoveTempDir(dir);
+        }
+    }
+
+    private static (int Code, string Output) Shell(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+        try
+        {
+            using Process p = Process.Start(psi)!;
+            string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            return (p.ExitCode, output);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return (-1, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// On a real Slurm cluster (CI starts a single-node one with tools/slurm-local): `experiment slurm --submit` runs
+    /// the tiny table as an array of 3 tasks plus the dependent merge job, and the merged table equals the unsharded
+    /// run's. Skipped, saying so, where no Slurm cluster answers.
+    /// </summary>
+    [TestMethod]
+    [Timeout(900_000, CooperativeCancellation = true)]
+    public async Task SlurmArrayOfThreeAndMerge_OnALocalCluster_GiveTheUnshardedTable()
+    {
+        Paths.Require(Paths.CifarFloatH5);
+        (int code, string nodes) = Shell("sinfo", "-h", "-o", "%t");
+        if (code != 0 || !nodes.Split('\n').Any(l => l.Trim() is "idle" or "mix" or "alloc"))
+        {
+            Assert.Inconclusive($"no Slurm cluster answers here (sinfo: {nodes.Trim()}); start one with tools/slurm-local (CI does)");
+        }
+        string qnnlab = Path.Combine(TestData.RepoRoot, "qnnlab");
+        (int built, string log) = Shell(qnnlab, "version"); // build the CLI once, before three tasks would race to
+        Assert.AreEqual(0, built, log);
+        string dir = TestData.TempDir();
+        try
+        {
+            string config = WriteConfig(dir);
+            var clock = Stopwatch.StartNew();
+            CliRun whole = await CliHarness.RunAsync("experiment", "--config", config, "--out", Path.Combine(dir, "whole"));
+            Assert.AreEqual(0, whole.ExitCode, whole.ToString());
+            double unsharded = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            string slurm = Path.Combine(dir, "slurm");
+            CliRun submit = await CliHarness.RunAsync("experiment", "slurm", "--config", config, "--shards", "3", "--cpus", "1", "--time", "00:15:00",
+                "--qnnlab", qnnlab, "--out", slurm, "--submit");
+            Assert.AreEqual(0, submit.ExitCode, submit.ToString());
+            string table = Path.Combine(slurm, "tables", "tiny-table.md");
+            string jobName = "qnnlab-tiny-table";
+            while (!File.Exists(table) && clock.Elapsed < TimeSpan.FromMinutes(12))
+            {
+                await Task.Delay(2000, TestContext.CancellationTokenSource.Token);
+                (_, string queue) = Shell("squeue", "-h", "-o", "%j", "-n", $"{jobName},{jobName}-merge");
+                if (queue.Trim().Length == 0 && !File.Exists(table))
+                {
+                    string logs = string.Join("\n", Directory.EnumerateFiles(slurm, "*.log").Select(f => $"--- {f}\n{File.ReadAllText(f)}"));
+                    Assert.Fail($"the Slurm jobs ended without the merged table:\n{logs}");
+                }
+            }
+            double cluster = clock.Elapsed.TotalSeconds;
+            TestContext.WriteLine($"unsharded run {unsharded:F1} s; Slurm array of 3 + merge {cluster:F1} s (submit to merged table)");
+            Assert.IsTrue(File.Exists(table), "no merged table within 12 minutes");
+            Assert.AreEqual(File.ReadAllText(Path.Combine(dir, "whole", "tiny-table.md")), File.ReadAllText(table));
+            CollectionAssert.AreEquivalent(Contents(Path.Combine(dir, "whole", "attacks.sqlite")).Select(kv => kv.Key + string.Join(",", kv.Value)).ToArray(),
+                Contents(Path.Combine(slurm, "merged.sqlite")).Select(kv => kv.Key + string.Join(",", kv.Value)).ToArray());
         }
         finally
         {
