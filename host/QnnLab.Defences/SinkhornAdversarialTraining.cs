@@ -71,7 +71,7 @@ public sealed class SinkhornAdversarialTraining : ITrainingObjective
         Tensor cleanLogits = engine.Logits(pixels);
         Tensor divergence = Sinkhorn.Divergence(F.softmax(cleanLogits, -1), F.softmax(advLogits, -1),
             Config.SinkhornEpsilon, Config.SinkhornMaxIter, Config.SinkhornReduction);
-        Tensor loss = F.cross_entropy(advLogits, labels).add(divergence);
+        Tensor loss = F.cross_entropy(advLogits, labels).add(divergence, Scalars.One);
         return new StepOutcome(loss, cleanLogits.detach(), advLogits.detach());
     }
 }

@@ -82,7 +82,7 @@ public sealed class TrainingOptimizer : IDisposable
                     }
                     else
                     {
-                        _first[i].mul_(m).add_(g);
+                        _first[i].mul_(m).add_(g, Scalars.One);
                     }
                     _params[i].add_(_first[i], minusLr);
                 }
