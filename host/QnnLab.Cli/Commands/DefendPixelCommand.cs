@@ -122,9 +122,8 @@ public static class DefendPixelCommand
         int n = a.Limit ?? c.GetProperty("limit").GetInt32();
         ArgumentOutOfRangeException.ThrowIfLessThan(n, 1, "--limit");
 
-        (PixelCnn pixelCnn, PixelCnnInfo info) = PixelCnnInfo.Load(a.PixelCnn);
-        string weightsJson = Directory.Exists(a.PixelCnn) ? Path.Combine(a.PixelCnn, PixelCnnInfo.FileName) : a.PixelCnn;
-        string pixelKey = ModelFiles.Sha256(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(weightsJson))!, info.WeightsFile));
+        (PixelCnn pixelCnn, PixelCnnInfo info, string weights) = PixelCnnInfo.Load(a.PixelCnn);
+        string pixelKey = ModelFiles.Sha256(weights);
         var defence = new PixelDefend(pixelCnn, options);
         var sourceDocs = new List<JsonDocument>();
         var classifiers = new Dictionary<string, IClassifier>();
@@ -173,9 +172,9 @@ public static class DefendPixelCommand
                     }
                 }
             }
-            (long total, long peak) = pixelCnn.ActivationBytes();
+            (long total, long peak, long logitBytes) = pixelCnn.ActivationBytes();
             var cost = new Cost(info.Shape.ToString(), pixelCnn.ParameterCount, pixelCnn.ParameterCount * 4, total, peak,
-                (long)info.Shape.Height * info.Shape.Width * info.Shape.Channels * PixelCnnShape.Levels * 4, defence.MacsPerImage(),
+                logitBytes, defence.MacsPerImage(),
                 timing.Count > 0 ? timing.Average() : null, info.BitsPerDim, info.Images, info.Epochs);
             string md = Table(c, options, info, cost, rows, n);
             Directory.CreateDirectory(a.Out);

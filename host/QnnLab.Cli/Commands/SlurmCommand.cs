@@ -90,7 +90,8 @@ public static class SlurmCommand
         var merge = new StringBuilder(Header($"qnnlab-{s.Name}-merge", "merge.log"))
             .Append("# Written by `qnnlab experiment slurm`: runs after every array task succeeded (sbatch --dependency=afterok).\n")
             .Append("set -euo pipefail\n")
-            .Append(CultureInfo.InvariantCulture, $"rm -f {Quote(Path.Combine(s.Out, "merged.sqlite"))}\n")
+            // a failed earlier merge leaves a store (and its WAL files) the merge would refuse
+            .Append(CultureInfo.InvariantCulture, $"rm -f {Quote(Path.Combine(s.Out, "merged.sqlite"))} {Quote(Path.Combine(s.Out, "merged.sqlite-wal"))} {Quote(Path.Combine(s.Out, "merged.sqlite-shm"))}\n")
             .Append(CultureInfo.InvariantCulture, $"exec {Quote(s.Qnnlab)} experiment merge --stores {Quote(stores)} --out {Quote(Path.Combine(s.Out, "merged.sqlite"))} ")
             .Append(CultureInfo.InvariantCulture, $"--config {Quote(s.Config)} --tables {Quote(Path.Combine(s.Out, "tables"))}\n")
             .ToString();

@@ -156,16 +156,18 @@ public sealed class PixelCnn : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Float32 bytes of the activations of one full-image forward pass: every tensor the graph produces (a framework
-    /// without memory reuse), and the peak of those alive at once when each is freed after its last use.
+    /// Float32 bytes of the activations of one whole-image pass of <see cref="PastLogits"/> (what purification runs):
+    /// every tensor the graph produces (a framework without memory reuse), the peak of those alive at once when each
+    /// is freed after its last use, and the logits alone.
     /// </summary>
-    public (long Total, long Peak) ActivationBytes()
+    public (long Total, long Peak, long Logits) ActivationBytes()
     {
         long px = (long)Shape.Height * Shape.Width, hid = px * Shape.Hidden * 4, input = px * Shape.Channels * 4;
         long logits = px * Shape.Channels * PixelCnnShape.Levels * 4;
-        // Per residual layer: relu(a), conv(relu(a)), a + conv; the head: relu(a), head1, relu(head1), logits.
-        long total = input + hid + (Shape.Layers * 3 * hid) + (3 * hid) + logits;
+        // Scaling: x * 2, then - 1; the 7x7 layer; per residual layer relu(a), conv(relu(a)), a + conv; the head
+        // relu(a), head1, relu(head1), then the logits.
+        long total = (2 * input) + hid + (Shape.Layers * 3 * hid) + (3 * hid) + logits;
         long peak = Math.Max(3 * hid, hid + logits); // residual layer: a, relu(a), conv output; head: relu(head1), logits
-        return (total, peak);
+        return (total, peak, logits);
     }
 }

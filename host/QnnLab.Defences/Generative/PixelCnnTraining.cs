@@ -53,8 +53,8 @@ public sealed record PixelCnnInfo(PixelCnnShape Shape, string Data, int Images, 
 {
     public const string FileName = "pixelcnn.json";
 
-    /// <summary>Reads a folder's (or a pixelcnn.json's) model.</summary>
-    public static (PixelCnn Model, PixelCnnInfo Info) Load(string path)
+    /// <summary>Reads a folder's (or a pixelcnn.json's) model; also gives the weights file (results are keyed by its hash).</summary>
+    public static (PixelCnn Model, PixelCnnInfo Info, string WeightsPath) Load(string path)
     {
         string json = Directory.Exists(path) ? Path.Combine(path, FileName) : path;
         if (!File.Exists(json))
@@ -75,7 +75,7 @@ public sealed record PixelCnnInfo(PixelCnnShape Shape, string Data, int Images, 
             throw new InvalidDataException($"{weights}: not the weights of a {info.Shape} PixelCNN: {e.Message}", e);
         }
         model.eval();
-        return (model, info);
+        return (model, info, weights);
     }
 }
 

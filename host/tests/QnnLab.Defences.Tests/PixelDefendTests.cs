@@ -161,8 +161,8 @@ public sealed class PixelDefendTests
             Assert.ThrowsExactly<OperationCanceledException>(() => PixelCnnTrainer.Train(train, p, first, "test"));
             PixelCnnTrainer.Train(train, p, new TrainingRun(resumed) { Resume = true }, "test");
 
-            (PixelCnn a, PixelCnnInfo ia) = PixelCnnInfo.Load(straight);
-            (PixelCnn b, _) = PixelCnnInfo.Load(resumed);
+            (PixelCnn a, PixelCnnInfo ia, _) = PixelCnnInfo.Load(straight);
+            (PixelCnn b, _, _) = PixelCnnInfo.Load(resumed);
             using (a)
             using (b)
             {
