@@ -46,6 +46,29 @@ public sealed class BoardSession : IAsyncDisposable
         Connection = connection;
         LineBaud = baud;
         LinkDescription = link;
+        if (process is not null)
+        {
+            // A sim or QEMU board that exits leaves a hung-up pty whose reads and writes may never complete: fail the
+            // link at once instead, as an unplugged board's port does.
+            process.EnableRaisingEvents = true;
+            process.Exited += (_, _) => stream.MarkGone($"the {target} board's process exited{ExitCode(process)}");
+            if (process.HasExited)
+            {
+                stream.MarkGone($"the {target} board's process exited{ExitCode(process)}");
+            }
+        }
+    }
+
+    private static string ExitCode(Process p)
+    {
+        try
+        {
+            return $" (code {p.ExitCode})";
+        }
+        catch (InvalidOperationException)
+        {
+            return "";
+        }
     }
 
     public BoardTarget Target { get; }
@@ -127,6 +150,10 @@ public sealed class BoardSession : IAsyncDisposable
                     if (f.ResetEvery > 0)
                     {
                         args.AddRange(["--reset-every", f.ResetEvery.ToString(CultureInfo.InvariantCulture)]);
+                    }
+                    if (f.DieAfter > 0)
+                    {
+                        args.AddRange(["--die-after", f.DieAfter.ToString(CultureInfo.InvariantCulture)]);
                     }
                     args.AddRange(["--seed", f.Seed.ToString(CultureInfo.InvariantCulture)]);
                     foreach (byte[] blob in options.Preloaded)
@@ -327,6 +354,11 @@ public sealed class BoardSession : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_process is { HasExited: true })
+        {
+            // before its Exited event may have run
+            _stream.MarkGone($"the {Target} board's process exited{ExitCode(_process)}");
+        }
         await Connection.DisposeAsync().ConfigureAwait(false);
         if (_process is not null)
         {
@@ -334,12 +366,41 @@ public sealed class BoardSession : IAsyncDisposable
         }
     }
 
-    /// <summary>A serial port's stream that counts the bytes each way and closes the port with it.</summary>
+    /// <summary>
+    /// A serial port's stream that counts the bytes each way and closes the port with it; once the board is gone
+    /// (<see cref="MarkGone"/>) every pending and later read or write fails with an <see cref="IOException"/> naming why.
+    /// </summary>
     private sealed class CountingStream(System.IO.Ports.SerialPort port) : Stream
     {
         private readonly Stream _s = port.BaseStream;
+        private readonly CancellationTokenSource _gone = new();
+        private string _goneWhy = "";
         private long _written;
         private long _read;
+
+        public void MarkGone(string why)
+        {
+            _goneWhy = why;
+            try
+            {
+                _gone.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+
+        private async Task<T> UnlessGone<T>(Task<T> io)
+        {
+            try
+            {
+                return await io.WaitAsync(_gone.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_gone.IsCancellationRequested)
+            {
+                throw new IOException(_goneWhy);
+            }
+        }
 
         public long BytesWritten => Interlocked.Read(ref _written);
         public long BytesRead => Interlocked.Read(ref _read);
@@ -359,7 +420,7 @@ public sealed class BoardSession : IAsyncDisposable
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            int n = await _s.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            int n = await UnlessGone(_s.ReadAsync(buffer, cancellationToken).AsTask()).ConfigureAwait(false);
             Interlocked.Add(ref _read, n);
             return n;
         }
@@ -372,12 +433,18 @@ public sealed class BoardSession : IAsyncDisposable
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            await _s.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            await UnlessGone(Done(_s.WriteAsync(buffer, cancellationToken).AsTask())).ConfigureAwait(false);
             Interlocked.Add(ref _written, buffer.Length);
         }
 
+        private static async Task<bool> Done(Task t)
+        {
+            await t.ConfigureAwait(false);
+            return true;
+        }
+
         public override void Flush() => _s.Flush();
-        public override Task FlushAsync(CancellationToken cancellationToken) => _s.FlushAsync(cancellationToken);
+        public override Task FlushAsync(CancellationToken cancellationToken) => UnlessGone(Done(_s.FlushAsync(cancellationToken)));
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
 
@@ -385,7 +452,24 @@ public sealed class BoardSession : IAsyncDisposable
         {
             if (disposing)
             {
-                port.Dispose();
+                if (_gone.IsCancellationRequested)
+                {
+                    // SerialPort.Dispose waits for queued writes to drain, which a dead pty never does: drop them.
+                    try
+                    {
+                        port.DiscardOutBuffer();
+                    }
+                    catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
+                    {
+                    }
+                    // ...and should it still wait, leave it waiting on a pool thread rather than hang the caller.
+                    _ = Task.Run(port.Dispose).Wait(TimeSpan.FromSeconds(2));
+                }
+                else
+                {
+                    port.Dispose();
+                }
+                _gone.Dispose();
             }
             base.Dispose(disposing);
         }

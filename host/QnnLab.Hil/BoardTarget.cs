@@ -44,14 +44,14 @@ public sealed record BoardTarget(BoardKind Kind, string? Port = null)
 }
 
 /// <summary>
-/// Faults the sim injects: per-byte probabilities in both directions, and board resets per 1,000 inputs
-/// (`drop=0.01,corrupt=0.01,duplicate=0.001,resets=2`).
+/// Faults the sim injects: per-byte probabilities in both directions, board resets per 1,000 inputs, and a board that
+/// goes away for good after N inferences since its boot (`drop=0.01,corrupt=0.01,duplicate=0.001,resets=2`, `die=40`).
 /// </summary>
-public sealed record FaultSpec(double Drop = 0, double Corrupt = 0, double Duplicate = 0, double ResetsPer1000 = 0, ulong Seed = 1)
+public sealed record FaultSpec(double Drop = 0, double Corrupt = 0, double Duplicate = 0, double ResetsPer1000 = 0, ulong Seed = 1, int DieAfter = 0)
 {
     public static readonly FaultSpec None = new();
 
-    public bool Any => Drop > 0 || Corrupt > 0 || Duplicate > 0 || ResetsPer1000 > 0;
+    public bool Any => Drop > 0 || Corrupt > 0 || Duplicate > 0 || ResetsPer1000 > 0 || DieAfter > 0;
 
     /// <summary>Inferences between two resets (0: never).</summary>
     public int ResetEvery => ResetsPer1000 > 0 ? Math.Max(1, (int)Math.Round(1000 / ResetsPer1000)) : 0;
@@ -77,7 +77,8 @@ public sealed record FaultSpec(double Drop = 0, double Corrupt = 0, double Dupli
                 "duplicate" or "dup" => f with { Duplicate = CheckRate(kv[0], v) },
                 "resets" => f with { ResetsPer1000 = v },
                 "seed" => f with { Seed = (ulong)v },
-                _ => throw new ArgumentException($"--faults: unknown fault '{kv[0]}' (drop, corrupt, duplicate, resets, seed)"),
+                "die" => f with { DieAfter = checked((int)v) },
+                _ => throw new ArgumentException($"--faults: unknown fault '{kv[0]}' (drop, corrupt, duplicate, resets, die, seed)"),
             };
         }
         return f;
@@ -87,5 +88,5 @@ public sealed record FaultSpec(double Drop = 0, double Corrupt = 0, double Dupli
         v <= 1 ? v : throw new ArgumentException($"--faults: {name}={v} is a per-byte probability and must be <= 1");
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"drop={Drop},corrupt={Corrupt},duplicate={Duplicate},resets={ResetsPer1000}");
+        $"drop={Drop},corrupt={Corrupt},duplicate={Duplicate},resets={ResetsPer1000}{(DieAfter > 0 ? $",die={DieAfter}" : "")}");
 }

@@ -2,10 +2,12 @@
  * terminal and prints "pty: <path>" so a host opens it like a real serial port, or talks over
  * stdin/stdout (--stdio). Optional: baud-rate throttling in both directions, fault injection on
  * the bytes in both directions, a reset after every N inferences (the in-flight input is lost, as
- * on a board), and the MLPerf/EEMBC text protocol (--eembc) for the link benchmark's baseline.
+ * on a board), a board that goes away for good after N inferences (--die-after: unplugged or hung,
+ * for the host's re-queueing onto other boards), and the MLPerf/EEMBC text protocol (--eembc) for
+ * the link benchmark's baseline.
  *
  *   qnn-sim [--stdio] [--baud N] [--drop P] [--corrupt P] [--dup P] [--seed S]
- *           [--reset-every N] [--select-first] [--eembc] [--core] [--model FILE]...
+ *           [--reset-every N] [--die-after N] [--select-first] [--eembc] [--core] [--model FILE]...
  *
  * --core (only when built inside the firmware tree, with the device core): the real executor instead
  * of the fake one; --model registers a model blob file (repeatable), and uploads go to a 4 MiB buffer.
@@ -44,6 +46,7 @@ static _Alignas(8) uint8_t core_blobs[8][1u << 20];
 static unsigned long baud;
 static double p_drop, p_corrupt, p_dup;
 static unsigned long reset_every;
+static unsigned long die_after;
 static int select_first, eembc;
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 static uint64_t link_free_ns; /* when the throttled transmitter is free again */
@@ -306,9 +309,12 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--reset-every")) {
             reset_every = strtoul(v, NULL, 10);
             i++;
+        } else if (!strcmp(a, "--die-after")) {
+            die_after = strtoul(v, NULL, 10);
+            i++;
         } else {
             fprintf(stderr, "usage: qnn-sim [--stdio] [--baud N] [--drop P] [--corrupt P] [--dup P] [--seed S] "
-                            "[--reset-every N] [--select-first] [--eembc] [--core] [--model FILE]...\n");
+                            "[--reset-every N] [--die-after N] [--select-first] [--eembc] [--core] [--model FILE]...\n");
             return 2;
         }
     }
@@ -370,6 +376,11 @@ int main(int argc, char **argv)
                 flush_out();
                 reset_board(); /* fake.inferences restarts at 0 */
                 break;
+            }
+            if (die_after && inferences() >= die_after) {
+                flush_out();
+                fprintf(stderr, "qnn-sim: gone after %lu inferences (--die-after)\n", die_after);
+                return 3; /* the pty closes with the process: the host sees the board vanish */
             }
         }
         flush_out();

@@ -6,8 +6,12 @@ namespace QnnLab.Attacks.Runs;
 /// <summary>How one evaluated precision (float, int16, int8, board) saw one image.</summary>
 public sealed record EvalOutcome(int CleanLabel, int AdversarialLabel, Distortion Distortion);
 
-/// <summary>One attacked image: its adversarial example and every evaluated precision's outcome.</summary>
-public sealed record AttackImageResult(int Index, int Label, float[] Adversarial, IReadOnlyDictionary<string, EvalOutcome> Evals, double Queries, double GradientQueries);
+/// <summary>
+/// One attacked image: its adversarial example and every evaluated precision's outcome; <paramref name="Board"/> is the
+/// board that answered it (<c>sim#2</c>) when the run used boards.
+/// </summary>
+public sealed record AttackImageResult(int Index, int Label, float[] Adversarial, IReadOnlyDictionary<string, EvalOutcome> Evals, double Queries, double GradientQueries,
+    string? Board = null);
 
 /// <summary>What identifies an attack run: a resumed run must match it exactly.</summary>
 public sealed record AttackRunInfo(long Id, string Attack, string Parameters, string CraftTarget, string Model, string Data, string Evals, int Seed, int Total, string Status);
@@ -43,6 +47,11 @@ public sealed class AttackStore : IDisposable
                     adversarial BLOB NOT NULL, evals TEXT NOT NULL, queries REAL NOT NULL, gradient_queries REAL NOT NULL,
                     PRIMARY KEY(run_id, idx)) WITHOUT ROWID;
                 """);
+            // Stores from before several boards shared a run: the column is added, their rows keep NULL (no board).
+            if (!HasColumn("attack_results", "board"))
+            {
+                Exec("ALTER TABLE attack_results ADD COLUMN board TEXT");
+            }
         }
         catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
         {
@@ -120,8 +129,8 @@ public sealed class AttackStore : IDisposable
             using SqliteCommand c = _conn.CreateCommand();
             c.Transaction = tx;
             c.CommandText = """
-                INSERT OR IGNORE INTO attack_results(run_id, idx, label, adversarial, evals, queries, gradient_queries)
-                VALUES ($r, $i, $l, $a, $e, $q, $g)
+                INSERT OR IGNORE INTO attack_results(run_id, idx, label, adversarial, evals, queries, gradient_queries, board)
+                VALUES ($r, $i, $l, $a, $e, $q, $g, $b)
                 """;
             c.Parameters.AddWithValue("$r", run);
             c.Parameters.AddWithValue("$i", x.Index);
@@ -130,6 +139,7 @@ public sealed class AttackStore : IDisposable
             c.Parameters.AddWithValue("$e", JsonSerializer.Serialize(x.Evals));
             c.Parameters.AddWithValue("$q", x.Queries);
             c.Parameters.AddWithValue("$g", x.GradientQueries);
+            c.Parameters.AddWithValue("$b", (object?)x.Board ?? DBNull.Value);
             c.ExecuteNonQuery();
         }
         tx.Commit();
@@ -138,7 +148,7 @@ public sealed class AttackStore : IDisposable
     public IReadOnlyList<AttackImageResult> Results(long run)
     {
         using SqliteCommand c = _conn.CreateCommand();
-        c.CommandText = "SELECT idx, label, adversarial, evals, queries, gradient_queries FROM attack_results WHERE run_id = $r ORDER BY idx";
+        c.CommandText = "SELECT idx, label, adversarial, evals, queries, gradient_queries, board FROM attack_results WHERE run_id = $r ORDER BY idx";
         c.Parameters.AddWithValue("$r", run);
         using SqliteDataReader r = c.ExecuteReader();
         var list = new List<AttackImageResult>();
@@ -147,9 +157,17 @@ public sealed class AttackStore : IDisposable
             byte[] blob = (byte[])r[2];
             float[] adv = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(blob).ToArray();
             var evals = JsonSerializer.Deserialize<Dictionary<string, EvalOutcome>>(r.GetString(3))!;
-            list.Add(new AttackImageResult(r.GetInt32(0), r.GetInt32(1), adv, evals, r.GetDouble(4), r.GetDouble(5)));
+            list.Add(new AttackImageResult(r.GetInt32(0), r.GetInt32(1), adv, evals, r.GetDouble(4), r.GetDouble(5), r.IsDBNull(6) ? null : r.GetString(6)));
         }
         return list;
+    }
+
+    private bool HasColumn(string table, string column)
+    {
+        using SqliteCommand c = _conn.CreateCommand();
+        c.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = $c";
+        c.Parameters.AddWithValue("$c", column);
+        return (long)c.ExecuteScalar()! > 0;
     }
 
     private void Exec(string sql)

@@ -28,6 +28,14 @@ public sealed class BoardOracle : AttackTarget
         Spec = spec;
     }
 
+    /// <summary>
+    /// Whether <paramref name="e"/> is a board going away or its link failing (the unit it was on can go to another
+    /// board), rather than a fault of the attack or the host.
+    /// </summary>
+    public static bool IsBoardFailure(Exception e) =>
+        e is IOException or TimeoutException or ProtocolException or ObjectDisposedException
+        || (e is AggregateException a && a.InnerExceptions.All(IsBoardFailure));
+
     public override string Name => "board";
     public override TargetCapabilities Capabilities => TargetCapabilities.Labels | TargetCapabilities.Scores;
     public override int Classes => _host.Classes;
@@ -35,7 +43,7 @@ public sealed class BoardOracle : AttackTarget
     public override int Width => _host.Width;
     public override int Channels => _host.Channels;
 
-    /// <summary>What the store records to rebuild this target on a resume: <c>board:KIND=MODEL</c>.</summary>
+    /// <summary>What the store records to rebuild this target on a resume: <c>board:KIND[,KIND...]=MODEL</c>.</summary>
     public string Spec { get; }
 
     public string Link => _session.LinkDescription;
@@ -49,10 +57,11 @@ public sealed class BoardOracle : AttackTarget
     /// <summary>Wall time spent waiting for the board's answers.</summary>
     public TimeSpan BoardTime => TimeSpan.FromTicks(Interlocked.Read(ref _boardMicros) * 10);
 
-    public static string SpecFor(BoardTarget board, string modelPath) => $"board:{board}={modelPath}";
+    /// <summary>The spec of a run on <paramref name="boards"/> (one, or several sharing the work) running <paramref name="modelPath"/>.</summary>
+    public static string SpecFor(IReadOnlyList<BoardTarget> boards, string modelPath) => $"board:{string.Join(',', boards)}={modelPath}";
 
-    /// <summary>Splits <c>board:KIND=MODEL</c> into the board and the model file; null when <paramref name="spec"/> names no board.</summary>
-    public static (BoardTarget Board, string ModelPath)? ParseSpec(string spec)
+    /// <summary>Splits <c>board:KIND[,KIND...]=MODEL</c> into the boards and the model file; null when <paramref name="spec"/> names no board.</summary>
+    public static (IReadOnlyList<BoardTarget> Boards, string ModelPath)? ParseSpec(string spec)
     {
         if (!spec.StartsWith("board:", StringComparison.Ordinal))
         {
@@ -61,10 +70,31 @@ public sealed class BoardOracle : AttackTarget
         int eq = spec.IndexOf('=', StringComparison.Ordinal);
         if (eq < 0)
         {
-            throw new ArgumentException($"'{spec}': expected board:KIND=MODEL (KIND sim, qemu or a serial port)");
+            throw new ArgumentException($"'{spec}': expected board:KIND[,KIND...]=MODEL (KIND sim, qemu or a serial port)");
         }
-        return (BoardTarget.Parse(spec[6..eq]), spec[(eq + 1)..]);
+        return (ParseList(spec[6..eq]), spec[(eq + 1)..]);
     }
+
+    /// <summary>
+    /// <c>sim,sim,/dev/ttyACM0</c>: the boards of a run. A serial port named twice is refused (one connection each);
+    /// sim and qemu may repeat, each entry its own process.
+    /// </summary>
+    public static IReadOnlyList<BoardTarget> ParseList(string list)
+    {
+        BoardTarget[] boards = [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(BoardTarget.Parse)];
+        if (boards.Length == 0)
+        {
+            throw new ArgumentException($"--boards '{list}': name at least one board (sim, qemu or a serial port)");
+        }
+        if (boards.Where(b => b.Kind == BoardKind.Serial).GroupBy(b => b.Port).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new ArgumentException($"--boards '{list}': {twice.Key} is named twice; a serial port takes one connection");
+        }
+        return boards;
+    }
+
+    /// <summary>How rows name board <paramref name="position"/> (1-based) of a run's list: <c>sim#2</c>, <c>/dev/ttyACM0#1</c>.</summary>
+    public static string LabelOf(BoardTarget board, int position) => $"{board}#{position}";
 
     /// <summary>
     /// Starts (or opens) <paramref name="board"/>, gives it the model of <paramref name="modelPath"/> (selected if it
@@ -72,7 +102,7 @@ public sealed class BoardOracle : AttackTarget
     /// model's, so the tensors sent are the ones the host engine of the same file computes on.
     /// </summary>
     public static async Task<BoardOracle> OpenAsync(BoardTarget board, string modelPath, InputPreprocessing preprocessing,
-        BoardLaunchOptions? options = null, CancellationToken ct = default)
+        BoardLaunchOptions? options = null, CancellationToken ct = default, string? spec = null)
     {
         QnnModel model = ModelFiles.Load(modelPath, preprocessing);
         if (model.Precision is not (Precision.Int8 or Precision.Int16))
@@ -88,7 +118,7 @@ public sealed class BoardOracle : AttackTarget
             try
             {
                 await HilRunner.PrepareBoardAsync(session.Connection, hil, SqueezeSettings.Off, ct).ConfigureAwait(false);
-                return new BoardOracle(session, host, SpecFor(board, modelPath));
+                return new BoardOracle(session, host, spec ?? SpecFor([board], modelPath));
             }
             catch
             {
@@ -142,9 +172,17 @@ public sealed class BoardOracle : AttackTarget
     private async Task<InferResult[]> Collect(ReadOnlyMemory<byte>[] inputs)
     {
         var results = new List<InferResult>(inputs.Length);
-        await foreach (InferResult r in _session.Connection.InferManyAsync(inputs, new InferOptions(InputTensor: true)).ConfigureAwait(false))
+        try
         {
-            results.Add(r);
+            await foreach (InferResult r in _session.Connection.InferManyAsync(inputs, new InferOptions(InputTensor: true)).ConfigureAwait(false))
+            {
+                results.Add(r);
+            }
+        }
+        catch (Exception e) when (_session.ProcessExited)
+        {
+            // the link's own error ("the port is closed") hides why: the board is gone
+            throw new IOException($"{Link}: the board's process exited", e);
         }
         return [.. results];
     }

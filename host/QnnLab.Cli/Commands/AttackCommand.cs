@@ -29,9 +29,15 @@ public static class AttackCommand
             Description = $"Target the examples are crafted on: {string.Join(", ", TargetFactory.Names)}, board (the --board; scores/labels attacks only) " +
                 "(default: float for a float model, dequantized for an int one)",
         };
-        Option<string?> board = new("--board")
+        Option<string?> board = new("--board", "--boards")
         {
-            Description = "Also evaluate the examples on a board: sim, qemu or a serial port; it gets each image's quantized input tensor and its every logit is checked against the host engine's",
+            Description = "Also evaluate the examples on a board: sim, qemu or a serial port; it gets each image's quantized input tensor and its every logit is checked against the host engine's. " +
+                "Several, comma-separated (sim,sim,/dev/ttyACM0), share the batches in parallel, one connection each; a board that fails is retired and its batch goes to the others",
+        };
+        Option<string[]> boardFaults = new("--board-faults")
+        {
+            Description = "Sim faults for board K of --boards, K:FAULTS (repeatable), e.g. 2:die=40 (gone after 40 inferences) or 1:drop=0.001,resets=2",
+            AllowMultipleArgumentsPerToken = true,
         };
         Option<string?> boardModel = new("--board-model")
         {
@@ -57,7 +63,7 @@ public static class AttackCommand
         Option<string?> pixels = CommonOptions.PixelRange();
         var cmd = new Command("attack", "Adversarial examples: craft on one target, evaluate on it and on the targets they transfer to")
         {
-            attack, model, data, target, transfer, board, boardModel, calibration, preset, set, limit, seed, batch, outDir, store, resume, json, pixels,
+            attack, model, data, target, transfer, board, boardModel, boardFaults, calibration, preset, set, limit, seed, batch, outDir, store, resume, json, pixels,
         };
         cmd.SetAction((parse, cancel) =>
         {
@@ -67,6 +73,7 @@ public static class AttackCommand
             {
                 Board = parse.GetValue(board),
                 BoardModel = parse.GetValue(boardModel),
+                BoardFaults = ParseBoardFaults(parse.GetValue(boardFaults) ?? []),
             };
             AttackOutcome o = Run(a, cancel);
             if (parse.GetValue(json))
@@ -85,17 +92,26 @@ public static class AttackCommand
     public sealed record AttackArgs(string Attack, string Model, string Data, string? Target, string? TransferTo, string? Calibration, string? Preset,
         string[] Set, int? Limit, int Seed, int Batch, string? Out, string Store, long? Resume, string? Pixels, bool ReuseMatching = false)
     {
-        /// <summary>sim, qemu or a serial port the examples are also evaluated on (or crafted on, with --target board).</summary>
+        /// <summary>sim, qemu or a serial port the examples are also evaluated on (or crafted on, with --target board); several, comma-separated, share the batches.</summary>
         public string? Board { get; init; }
         public string? BoardModel { get; init; }
+        /// <summary>Sim faults by the board's position (1-based) in <see cref="Board"/>.</summary>
+        public IReadOnlyDictionary<int, FaultSpec> BoardFaults { get; init; } = new Dictionary<int, FaultSpec>();
         /// <summary>Where the sim board and the QEMU image are built from (tests give their checkout).</summary>
         public string? RepoRoot { get; init; }
         /// <summary>Only these images of the set (an experiment shard's blocks); null: all of them.</summary>
         public int[]? Indices { get; init; }
     }
 
-    /// <summary>The board's figures of a run: its link, answers compared with the host engine, and mismatches (0 on a bit-exact board).</summary>
-    public sealed record BoardCheck(string Link, long Compared, long LogitMismatches, long Queries, double Seconds);
+    /// <summary>
+    /// The boards' figures of a run: their links, answers compared with the host engine, and mismatches (0 on a bit-exact
+    /// board); <see cref="Seconds"/> is the busiest board's wait (boards answer in parallel), <see cref="Rows"/> the rows each answered.
+    /// </summary>
+    public sealed record BoardCheck(string Link, long Compared, long LogitMismatches, long Queries, double Seconds)
+    {
+        public IReadOnlyDictionary<string, int> Rows { get; init; } = new Dictionary<string, int>();
+        public int Boards { get; init; } = 1;
+    }
 
     public sealed record AttackOutcome(long Run, AttackRunInfo Info, string Preset, IReadOnlyList<PrecisionSummary> Summaries, double Queries,
         double GradientQueries, double Seconds, string Store, string? Out, BoardCheck? Board = null)
@@ -140,6 +156,7 @@ public static class AttackCommand
                     ["logit_mismatches"] = Board.LogitMismatches,
                     ["queries"] = Board.Queries,
                     ["queries_per_second"] = Board.Seconds > 0 ? Board.Queries / Board.Seconds : 0,
+                    ["rows"] = Board.Rows,
                 },
             };
         }
@@ -160,18 +177,25 @@ public static class AttackCommand
             throw new ArgumentException($"--resume {previous.Id}: that run attacked {previous.Model} on {previous.Data} with {previous.Attack}; " +
                 $"give the same --attack, --model and --data");
         }
-        (Attack attack, string preset) = previous is not null ? (AttackCatalog.Create(a.Attack), "stored") : Configured(a.Attack, a.Preset, a.Data, a.Set);
-        if (previous is not null)
+        // Every worker (one per board) gets its own attack instance: attacks keep per-call state.
+        Attack NewAttack()
         {
+            if (previous is null)
+            {
+                return Configured(a.Attack, a.Preset, a.Data, a.Set).Attack;
+            }
+            Attack stored = AttackCatalog.Create(a.Attack);
             foreach (string kv in previous.Parameters.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             {
                 int eq = kv.IndexOf('=', StringComparison.Ordinal);
                 if (kv[(eq + 1)..].Length > 0)
                 {
-                    attack.Parameters.Set(kv[..eq], kv[(eq + 1)..]);
+                    stored.Parameters.Set(kv[..eq], kv[(eq + 1)..]);
                 }
             }
+            return stored;
         }
+        (Attack attack, string preset) = previous is not null ? (NewAttack(), "stored") : Configured(a.Attack, a.Preset, a.Data, a.Set);
 
         ImageSet? calib = a.Calibration is string c ? CommonOptions.LoadData(c, m, null) : null;
         int seed = previous?.Seed ?? a.Seed;
@@ -179,10 +203,10 @@ public static class AttackCommand
         // Stored as the craft target's spec, then the --transfer-to items as given and the board's spec (a resume
         // rebuilds the same targets).
         string[] transferItems = previous is not null
-            ? [.. previous.Evals.Split(',').Skip(1)]
-            : (a.TransferTo ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            ? [.. SplitEvals(previous.Evals).Skip(1)]
+            : SplitEvals(a.TransferTo ?? "");
         string? boardSpec = previous is null && a.Board is string b
-            ? BoardOracle.SpecFor(BoardTarget.Parse(b), BoardModelPath(a, m, modelPath, transferItems, cancel))
+            ? BoardOracle.SpecFor(BoardOracle.ParseList(b), BoardModelPath(a, m, modelPath, transferItems, cancel))
             : null;
         string craftName = previous?.CraftTarget ?? (a.Target == "board"
             ? boardSpec ?? throw new ArgumentException("--target board: name the board with --board sim|qemu|PORT")
@@ -191,36 +215,46 @@ public static class AttackCommand
         {
             transferItems = [.. transferItems, boardSpec];
         }
+        // The boards of the run (craft or evaluation target), one worker each; a host-only run has one worker.
+        IReadOnlyList<BoardTarget>? boards = new[] { craftName }.Concat(transferItems).Select(BoardOracle.ParseSpec).FirstOrDefault(p => p is not null)?.Boards;
         var owned = new List<AttackTarget>();
         try
         {
-            AttackTarget craft = BoardOracle.ParseSpec(craftName) is not null
-                ? OpenBoard(craftName, m, a.RepoRoot, cancel)
-                : TargetFactory.Create(craftName, m, calib);
-            owned.Add(craft);
-            if (attack.WhyCannotAttack(craft) is string why)
+            AttackTarget Open(string spec, int k) => BoardOracle.ParseSpec(spec) is not null
+                ? OpenBoard(spec, k, m, a, cancel)
+                : TransferTarget(spec, m, calib, cancel);
+            var workers = new List<AttackWorker>();
+            for (int k = 0; k < (boards?.Count ?? 1); k++)
             {
-                // Before loading anything else: the same error Generate would give, at once.
-                throw new ArgumentException(why);
-            }
-            var evals = new Dictionary<string, AttackTarget> { [craft.Name] = craft };
-            foreach (string item in transferItems)
-            {
-                AttackTarget t = BoardOracle.ParseSpec(item) is not null ? OpenBoard(item, m, a.RepoRoot, cancel) : TransferTarget(item, m, calib, cancel);
-                owned.Add(t);
-                if (!evals.TryAdd(t.Name, t))
+                AttackTarget craft = BoardOracle.ParseSpec(craftName) is not null ? OpenBoard(craftName, k, m, a, cancel) : TargetFactory.Create(craftName, m, calib);
+                owned.Add(craft);
+                if (attack.WhyCannotAttack(craft) is string why)
                 {
-                    throw new ArgumentException($"--transfer-to {item}: a '{t.Name}' target is already evaluated");
+                    // Before loading anything else: the same error Generate would give, at once.
+                    throw new ArgumentException(why);
                 }
-                if (t.ImageSize != craft.ImageSize || t.Classes != craft.Classes)
+                var evals = new Dictionary<string, AttackTarget> { [craft.Name] = craft };
+                foreach (string item in transferItems)
                 {
-                    throw new ArgumentException($"--transfer-to {item}: takes {t.Height}x{t.Width}x{t.Channels} images into {t.Classes} classes; " +
-                        $"the model takes {craft.Height}x{craft.Width}x{craft.Channels} into {craft.Classes}");
+                    AttackTarget t = Open(item, k);
+                    owned.Add(t);
+                    if (!evals.TryAdd(t.Name, t))
+                    {
+                        throw new ArgumentException($"--transfer-to {item}: a '{t.Name}' target is already evaluated");
+                    }
+                    if (t.ImageSize != craft.ImageSize || t.Classes != craft.Classes)
+                    {
+                        throw new ArgumentException($"--transfer-to {item}: takes {t.Height}x{t.Width}x{t.Channels} images into {t.Classes} classes; " +
+                            $"the model takes {craft.Height}x{craft.Width}x{craft.Channels} into {craft.Classes}");
+                    }
                 }
+                workers.Add(new AttackWorker(k == 0 ? attack : NewAttack(), craft, evals, boards is null ? null : BoardOracle.LabelOf(boards[k], k + 1)));
             }
-            if (set.ImageSize != craft.ImageSize)
+            AttackTarget craft0 = workers[0].Craft;
+            IReadOnlyDictionary<string, AttackTarget> evals0 = workers[0].Evals;
+            if (set.ImageSize != craft0.ImageSize)
             {
-                throw new ArgumentException($"{set.Source}: images of {set.Height}x{set.Width}x{set.Channels}; the model takes {craft.Height}x{craft.Width}x{craft.Channels}");
+                throw new ArgumentException($"{set.Source}: images of {set.Height}x{set.Width}x{set.Channels}; the model takes {craft0.Height}x{craft0.Width}x{craft0.Channels}");
             }
 
             var info = new AttackRunInfo(0, attack.Name, attack.Parameters.ToString(), craftName, modelPath, a.Data,
@@ -233,14 +267,15 @@ public static class AttackCommand
                 store.SetStatus(run, "running");
             }
             Console.Error.WriteLine($"attack: run {run} in {a.Store}: {attack.Name} ({attack.Norm}; {attack.Parameters}; preset {preset}) " +
-                $"crafted on {craft.Name}, evaluated on {string.Join(", ", evals.Keys)}; {set.Count} images of {set.Source}, seed {seed}");
+                $"crafted on {craft0.Name}, evaluated on {string.Join(", ", evals0.Keys)}; {set.Count} images of {set.Source}, seed {seed}" +
+                (workers.Count > 1 ? $"; {workers.Count} boards share the batches ({string.Join(", ", workers.Select(w => w.Board))})" : ""));
             int[] indices = a.Indices is int[] some ? [.. some.Where(i => i >= 0 && i < set.Count)] : [.. Enumerable.Range(0, set.Count)];
             var progress = new ProgressReporter("attack", indices.Length);
-            var job = new AttackJob(attack, craft, evals, set, indices, a.Batch, seed);
+            var job = new AttackJob(workers, set, indices, a.Batch, seed);
             try
             {
                 AttackRunner.Run(job, store, run, p => progress.Report(p.Done,
-                    $"adversarial accuracy {p.AdversarialAccuracy * 100:F1} %, {p.QueriesPerSecond:F0} queries/s"), cancel);
+                    $"adversarial accuracy {p.AdversarialAccuracy * 100:F1} %, {p.QueriesPerSecond:F0} queries/s"), cancel, why => Console.Error.WriteLine($"attack: {why}"));
             }
             catch (OperationCanceledException)
             {
@@ -253,12 +288,20 @@ public static class AttackCommand
             store.SetStatus(run, results.Count == set.Count ? "done" : "partial");
             IReadOnlyList<PrecisionSummary> summaries = AttackSummary.Of(results);
             progress.Finish(string.Join(", ", summaries.Select(s => $"{s.Precision} {s.AdversarialAccuracy * 100:F1} %")));
-            BoardOracle? oracle = owned.OfType<BoardOracle>().FirstOrDefault();
-            BoardCheck? check = oracle is null ? null
-                : new BoardCheck(oracle.Link, oracle.Compared, oracle.LogitMismatches, oracle.Queries, oracle.BoardTime.TotalSeconds);
+            BoardOracle[] oracles = [.. owned.OfType<BoardOracle>()];
+            // Boards work in parallel: the slowest one's time is the run's board time.
+            BoardCheck? check = oracles.Length == 0 ? null
+                : new BoardCheck(string.Join("; ", oracles.Select(o => o.Link)), oracles.Sum(o => o.Compared), oracles.Sum(o => o.LogitMismatches),
+                    oracles.Sum(o => o.Queries), oracles.Max(o => o.BoardTime.TotalSeconds))
+                {
+                    Rows = results.Where(r => r.Board is not null).GroupBy(r => r.Board!).OrderBy(g => g.Key, StringComparer.Ordinal)
+                        .ToDictionary(g => g.Key, g => g.Count()),
+                    Boards = oracles.Length,
+                };
             if (check is not null)
             {
-                Console.Error.WriteLine($"attack: board {check.Link}: {check.Compared} answers compared with the host engine logit by logit, {check.LogitMismatches} mismatches");
+                Console.Error.WriteLine($"attack: board {check.Link}: {check.Compared} answers compared with the host engine logit by logit, {check.LogitMismatches} mismatches" +
+                    (check.Boards > 1 ? $"; rows answered: {string.Join(", ", check.Rows.Select(kv => $"{kv.Key} {kv.Value}"))}" : ""));
             }
             if (attack is QnnLab.Attacks.Attacks.AutoAttack aa && aa.ImagesAttacked > 0)
             {
@@ -271,7 +314,7 @@ public static class AttackCommand
                 progress.Elapsed.TotalSeconds, a.Store, a.Out, check);
             if (a.Out is string dir && a.Indices is null)
             {
-                WriteOutputs(dir, outcome, results, set, craft);
+                WriteOutputs(dir, outcome, results, set, craft0);
             }
             return outcome;
         }
@@ -284,11 +327,50 @@ public static class AttackCommand
         }
     }
 
-    private static BoardOracle OpenBoard(string spec, QnnModel m, string? repoRoot, CancellationToken cancel)
+    /// <summary>Board <paramref name="k"/> (0-based) of a board spec, with the faults --board-faults gives it.</summary>
+    private static BoardOracle OpenBoard(string spec, int k, QnnModel m, AttackArgs a, CancellationToken cancel)
     {
-        (BoardTarget board, string path) = BoardOracle.ParseSpec(spec)!.Value;
-        Console.Error.WriteLine($"attack: starting the {board} board with {Path.GetFileName(path)}...");
-        return BoardOracle.OpenAsync(board, path, m.Preprocessing, new BoardLaunchOptions { RepoRoot = repoRoot }, cancel).GetAwaiter().GetResult();
+        (IReadOnlyList<BoardTarget> boards, string path) = BoardOracle.ParseSpec(spec)!.Value;
+        BoardTarget board = boards[k];
+        FaultSpec faults = a.BoardFaults.TryGetValue(k + 1, out FaultSpec? f) ? f : FaultSpec.None;
+        Console.Error.WriteLine($"attack: starting the {BoardOracle.LabelOf(board, k + 1)} board with {Path.GetFileName(path)}{(faults.Any ? $" (faults {faults})" : "")}...");
+        return BoardOracle.OpenAsync(board, path, m.Preprocessing, new BoardLaunchOptions { RepoRoot = a.RepoRoot, Faults = faults }, cancel, spec).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// --transfer-to items, split at the commas between them: a board spec's own list (<c>board:sim,sim=MODEL</c>) stays one item.
+    /// </summary>
+    private static string[] SplitEvals(string list)
+    {
+        var items = new List<string>();
+        foreach (string part in list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (items.Count > 0 && items[^1].StartsWith("board:", StringComparison.Ordinal) && !items[^1].Contains('=', StringComparison.Ordinal))
+            {
+                items[^1] += "," + part;
+            }
+            else
+            {
+                items.Add(part);
+            }
+        }
+        return [.. items];
+    }
+
+    /// <summary>--board-faults K:SPEC (repeatable): the sim faults of board K of the list, e.g. 2:die=40 to watch its units move to the others.</summary>
+    public static IReadOnlyDictionary<int, FaultSpec> ParseBoardFaults(IEnumerable<string> items)
+    {
+        var faults = new Dictionary<int, FaultSpec>();
+        foreach (string item in items)
+        {
+            int colon = item.IndexOf(':', StringComparison.Ordinal);
+            if (colon < 1 || !int.TryParse(item[..colon], CultureInfo.InvariantCulture, out int k) || k < 1)
+            {
+                throw new ArgumentException($"--board-faults {item}: give K:FAULTS with K the board's position in --boards (1-based), e.g. 2:die=40");
+            }
+            faults[k] = FaultSpec.Parse(item[(colon + 1)..]);
+        }
+        return faults;
     }
 
     /// <summary>--board-model, else the attacked model if it is an integer one, else the int8 (then int16) --transfer-to file.</summary>
@@ -383,7 +465,7 @@ public static class AttackCommand
         {
             csv.Append(CultureInfo.InvariantCulture, $",{p}_clean,{p}_adversarial,{p}_l0,{p}_l1,{p}_l2,{p}_linf");
         }
-        csv.Append(",queries,gradient_queries\n");
+        csv.Append(",queries,gradient_queries,board\n");
         foreach (AttackImageResult r in results)
         {
             csv.Append(CultureInfo.InvariantCulture, $"{r.Index},{r.Label}");
@@ -392,7 +474,7 @@ public static class AttackCommand
                 EvalOutcome e = r.Evals[p];
                 csv.Append(CultureInfo.InvariantCulture, $",{e.CleanLabel},{e.AdversarialLabel},{e.Distortion.L0:G6},{e.Distortion.L1:G6},{e.Distortion.L2:G6},{e.Distortion.Linf:G6}");
             }
-            csv.Append(CultureInfo.InvariantCulture, $",{r.Queries:G6},{r.GradientQueries:G6}\n");
+            csv.Append(CultureInfo.InvariantCulture, $",{r.Queries:G6},{r.GradientQueries:G6},{r.Board}\n");
         }
         File.WriteAllText(Path.Combine(dir, "results.csv"), csv.ToString());
         Console.Error.WriteLine($"attack: wrote x_adv.npy, y.npy ({set.Source}, first {results.Count}), summary.md, summary.json, results.csv to {dir}");
@@ -416,7 +498,8 @@ public static class AttackCommand
         if (o.Board is BoardCheck b)
         {
             sb.Append(CultureInfo.InvariantCulture,
-                $"board: {b.Link}; {b.Compared} answers compared with the host engine on every logit, {b.LogitMismatches} mismatches; {(b.Seconds > 0 ? b.Queries / b.Seconds : 0):F1} board queries/s\n");
+                $"board: {b.Link}; {b.Compared} answers compared with the host engine on every logit, {b.LogitMismatches} mismatches; {(b.Seconds > 0 ? b.Queries / b.Seconds : 0):F1} board queries/s");
+            sb.Append(b.Boards > 1 ? $"; rows answered: {string.Join(", ", b.Rows.Select(kv => $"{kv.Key} {kv.Value}"))}\n" : "\n");
         }
         return sb.ToString();
     }

@@ -16,6 +16,7 @@ public static class BenchCommand
         cmd.Subcommands.Add(Engine());
         cmd.Subcommands.Add(BenchLinkCommand.Create());
         cmd.Subcommands.Add(BenchAttackCommand.Create());
+        cmd.Subcommands.Add(BenchBoardsCommand.Create());
         return cmd;
     }
 

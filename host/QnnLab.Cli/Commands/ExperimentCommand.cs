@@ -21,9 +21,14 @@ public static class ExperimentCommand
         Option<int?> limit = new("--limit", "-n") { Description = "Override the config's number of images (a quick look; the table then says so)" };
         Option<string?> attacks = new("--attacks") { Description = "Run (and tabulate) only these attacks of the config, comma-separated, e.g. square-l2,square-linf: the cheap rows of several tables first" };
         Option<string?> shard = new("--shard") { Description = "Run only shard K of N (K/N, 1-based): every K-th block of 32 images over all runs; merge the shard stores with `experiment merge`" };
+        Option<string?> boards = new("--boards")
+        {
+            Description = "Boards that also answer every run with an int8/int16 model (and craft the runs whose config says \"target\": \"board\"): " +
+                "sim, qemu or serial ports, comma-separated; they share each run's batches in parallel, and a board that fails has its batch finished by the others",
+        };
         var cmd = new Command("experiment", "Run a paper table from a config: every row an attack run, continued where the store has it")
         {
-            config, outDir, store, limit, attacks, shard,
+            config, outDir, store, limit, attacks, shard, boards,
         };
         cmd.Subcommands.Add(MergeCommand());
         cmd.Subcommands.Add(SlurmCommand.Create());
@@ -34,7 +39,7 @@ public static class ExperimentCommand
             string storePath = parse.GetValue(store) ?? Path.Combine(outPath, "attacks.sqlite");
             string[]? only = parse.GetValue(attacks)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             Shard? part = parse.GetValue(shard) is string spec ? Shard.Parse(spec) : null;
-            Console.WriteLine(Tabulate(configPath, outPath, storePath, parse.GetValue(limit), only, part, cancel));
+            Console.WriteLine(Tabulate(configPath, outPath, storePath, parse.GetValue(limit), only, part, cancel, parse.GetValue(boards)));
             return Task.FromResult(0);
         });
         return cmd;
@@ -44,7 +49,8 @@ public static class ExperimentCommand
     /// Runs (or continues) every row of a config and writes its table, or with a shard runs only that shard's work
     /// units into the store and writes no table (the merged store's run does). Returns the table or the shard's summary.
     /// </summary>
-    public static string Tabulate(string configPath, string outPath, string storePath, int? limit, string[]? only, Shard? part, CancellationToken cancel)
+    public static string Tabulate(string configPath, string outPath, string storePath, int? limit, string[]? only, Shard? part, CancellationToken cancel,
+        string? boards = null)
     {
         using JsonDocument doc = LoadConfig(configPath);
         JsonElement c = doc.RootElement;
@@ -58,11 +64,11 @@ public static class ExperimentCommand
         if (part is Shard sh)
         {
             ShardStores.Record(storePath, ShardManifest(configPath, c, sh, limit, only));
-            List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> mine = RunRows(c, name, outPath, storePath, limit, only, cancel, sh);
+            List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> mine = RunRows(c, name, outPath, storePath, limit, only, cancel, sh, boards);
             return $"experiment {name}: shard {sh} done: {mine.Sum(r => r.Outcome.Summaries.Count == 0 ? 0 : r.Outcome.Summaries[0].N)} images in {mine.Count} runs, " +
                 $"stored in {storePath}; tables after `qnnlab experiment merge`";
         }
-        List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> rows = RunRows(c, name, outPath, storePath, limit, only, cancel);
+        List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> rows = RunRows(c, name, outPath, storePath, limit, only, cancel, boards: boards);
         string md = direct ? DirectTable(c, rows) : Table(c, rows, n);
         Directory.CreateDirectory(outPath);
         if (c.TryGetProperty("figure", out JsonElement figure))
@@ -163,7 +169,7 @@ public static class ExperimentCommand
     /// transferred), each continued from the store; <paramref name="only"/> keeps the runs of those attacks.
     /// </summary>
     public static List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> RunRows(JsonElement c, string name, string outPath, string storePath,
-        int? cap, IReadOnlyCollection<string>? only, CancellationToken cancel, Shard? shard = null)
+        int? cap, IReadOnlyCollection<string>? only, CancellationToken cancel, Shard? shard = null, string? boards = null)
     {
         // Work units for shards: blocks of Batch images, numbered over the runs in config order; shard K takes every
         // unit u with u % N == K - 1. A block is batched and seeded as in an unsharded run (the seed follows the
@@ -217,9 +223,10 @@ public static class ExperimentCommand
                         continue;
                     }
                     Console.Error.WriteLine($"experiment {name}: {attack} directly on {m.Name} ({done} of {total}){(shard is null ? "" : $", shard {shard}")}");
+                    // a board runs the integer models; the float row stays on the host
                     var a = new AttackCommand.AttackArgs(attack, m.Value.GetString()!, c.GetProperty("data").GetString()!, m.Name, null, null,
                         preset, Overrides(run), RunLimit(run), seed, Batch, Path.Combine(outPath, name, $"{attack}-{m.Name}"), storePath, null, null, ReuseMatching: true)
-                    { Indices = blocks };
+                    { Indices = blocks, Board = m.Name == "float" ? null : boards };
                     rows.Add((run, AttackCommand.Run(a, cancel)));
                 }
                 continue;
@@ -231,10 +238,15 @@ public static class ExperimentCommand
                 continue;
             }
             Console.Error.WriteLine($"experiment {name}: {attack} ({done} of {total}){(shard is null ? "" : $", shard {shard}")}");
-            var t = new AttackCommand.AttackArgs(attack, c.GetProperty("model").GetString()!, c.GetProperty("data").GetString()!, null,
+            string? target = run.TryGetProperty("target", out JsonElement tg) ? tg.GetString() : null;
+            if (target == "board" && boards is null)
+            {
+                throw new ArgumentException($"{name}: the {attack} run crafts on a board (\"target\": \"board\"); name the boards with --boards sim|qemu|PORT,...");
+            }
+            var t = new AttackCommand.AttackArgs(attack, c.GetProperty("model").GetString()!, c.GetProperty("data").GetString()!, target,
                 string.Join(',', c.GetProperty("transfer_to").EnumerateArray().Select(e => e.GetString())), null,
                 preset, Overrides(run), RunLimit(run), seed, Batch, Path.Combine(outPath, name, Folder(run, attack)), storePath, null, null, ReuseMatching: true)
-            { Indices = mine };
+            { Indices = mine, Board = boards };
             rows.Add((run, AttackCommand.Run(t, cancel)));
         }
         return rows;
@@ -339,7 +351,8 @@ public static class ExperimentCommand
             JsonElement paper = run.TryGetProperty("paper", out JsonElement pe) ? pe : JsonDocument.Parse("{}").RootElement;
             foreach (PrecisionSummary s in o.Summaries)
             {
-                string key = s.Precision.StartsWith("int16", StringComparison.Ordinal) ? "int16" : s.Precision.StartsWith("int8", StringComparison.Ordinal) ? "int8" : "float";
+                // the paper has no board column: a board row is ours alone (its host twin is the int8/int16 row)
+                string key = s.Precision == "board" ? "board" : s.Precision.StartsWith("int16", StringComparison.Ordinal) ? "int16" : s.Precision.StartsWith("int8", StringComparison.Ordinal) ? "int8" : "float";
                 double ours = s.AdversarialAccuracy * 100;
                 string theirs = paper.TryGetProperty(key, out JsonElement t) ? t.GetDouble().ToString("F1", CultureInfo.InvariantCulture) : "-";
                 string diff = paper.TryGetProperty(key, out JsonElement t2) ? (ours - t2.GetDouble()).ToString("+0.0;-0.0;0.0", CultureInfo.InvariantCulture) : "-";

@@ -23,7 +23,7 @@ public sealed class AttackRunnerTests
     }
 
     private static AttackJob Job(ImageSet set, TorchTarget target) =>
-        new(Fgsm(), target, new Dictionary<string, AttackTarget> { ["float"] = target }, set, [.. Enumerable.Range(0, N)], Batch, Seed: 7);
+        new(Fgsm(), target, new Dictionary<string, AttackTarget> { ["float"] = target }, set, [.. Enumerable.Range(0, N)], Batch, seed: 7);
 
     private static Attack Fgsm()
     {

@@ -178,4 +178,43 @@ public sealed class AttackCliTests
         Assert.AreEqual(0, board.GetProperty("board").GetProperty("logit_mismatches").GetInt64());
         Assert.IsGreaterThan(0, board.GetProperty("board").GetProperty("compared").GetInt64());
     }
+
+    [TestMethod]
+    public async Task SeveralSimBoardsShareTheBatchesAndOneThatDiesHasItsBatchFinishedByTheOther()
+    {
+        string int8 = Paths.Require(Paths.CifarInt8);
+        string[] Square(string boards, string name, params string[] more) =>
+        [
+            "attack", "--attack", "square-linf", "-m", int8, "--target", "board", "--boards", boards, "--data", Cifar, "--limit", "12", "--batch", "3",
+            "--set", "max_iter=10", "--seed", "7", "--store", Path.Combine(_tmp, name + ".sqlite"), "--out", Path.Combine(_tmp, name), "--json", .. more,
+        ];
+        JsonElement one = LastJson(await CliHarness.RunAsync(Square("sim", "boards-1")));
+        JsonElement two = LastJson(await CliHarness.RunAsync(Square("sim,sim", "boards-2")));
+        // board 2 leaves after 12 inferences: inside its first batch of 3 images (each asked at least twice)
+        CliRun dying = await CliHarness.RunAsync(Square("sim,sim", "boards-dying", "--board-faults", "2:die=12"));
+        JsonElement died = LastJson(dying);
+
+        byte[] Examples(string name) => File.ReadAllBytes(Path.Combine(_tmp, name, "x_adv.npy"));
+        CollectionAssert.AreEqual(Examples("boards-1"), Examples("boards-2"), "two boards made other examples than one");
+        CollectionAssert.AreEqual(Examples("boards-1"), Examples("boards-dying"), "the re-queued batch came out differently");
+        foreach (JsonElement j in new[] { one, two, died })
+        {
+            Assert.AreEqual(12, j.GetProperty("n").GetInt32());
+            Assert.AreEqual(0, j.GetProperty("board").GetProperty("logit_mismatches").GetInt64());
+            Assert.AreEqual(one.GetProperty("adversarial_accuracy").GetProperty("board").GetDouble(), j.GetProperty("adversarial_accuracy").GetProperty("board").GetDouble());
+        }
+        Dictionary<string, int> Rows(JsonElement j) => j.GetProperty("board").GetProperty("rows").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32());
+        CollectionAssert.AreEquivalent(new Dictionary<string, int> { ["sim#1"] = 12 }, Rows(one));
+        Dictionary<string, int> shared = Rows(two);
+        Assert.AreEqual(12, shared.Values.Sum());
+        Assert.IsGreaterThan(0, shared.GetValueOrDefault("sim#1"), "board 1 answered no row");
+        Assert.IsGreaterThan(0, shared.GetValueOrDefault("sim#2"), "board 2 answered no row");
+        CollectionAssert.AreEquivalent(new Dictionary<string, int> { ["sim#1"] = 12 }, Rows(died), "board 2 died inside its first batch: board 1 answered every row");
+        StringAssert.Contains(dying.Stderr, "board sim#2 failed on images");
+        StringAssert.Contains(dying.Stderr, "process exited");
+        // which board answered each row is in the store and the CSV
+        string[] csv = File.ReadAllLines(Path.Combine(_tmp, "boards-2", "results.csv"));
+        StringAssert.EndsWith(csv[0], ",board");
+        CollectionAssert.AreEquivalent(new[] { "sim#1", "sim#2" }, csv.Skip(1).Select(l => l[(l.LastIndexOf(',') + 1)..]).Distinct().ToArray());
+    }
 }

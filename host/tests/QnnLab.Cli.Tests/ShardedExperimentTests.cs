@@ -4,7 +4,7 @@ using QnnLab.TestSupport;
 
 namespace QnnLab.Cli.Tests;
 
-/// <summary>Issue 13: `experiment --shard K/N`, `experiment merge` and `experiment slurm`.</summary>
+/// <summary>Issue 13: `experiment --shard K/N`, `experiment merge`, `experiment slurm` and `experiment --boards`.</summary>
 [TestClass]
 public sealed class ShardedExperimentTests
 {
@@ -239,6 +239,75 @@ public sealed class ShardedExperimentTests
                 StringAssert.Contains(merge, $"shard-{k}.sqlite");
             }
             StringAssert.Contains(merge, "experiment merge --stores");
+        }
+        finally
+        {
+            TestData.RemoveTempDir(dir);
+        }
+    }
+
+    /// <summary>
+    /// `experiment --boards sim,sim`: a run crafted on the boards (Square-Linf, "target": "board") and a transfer run
+    /// answered by them; each run's two blocks of 32 go one to each board, the table has the boards' row, and the
+    /// board-crafted examples are the host int8 engine's (the boards are bit-exact).
+    /// </summary>
+    [TestMethod]
+    public async Task TwoSimBoardsShareAnExperimentsBlocks_AndTheTableHasTheirRow()
+    {
+        Paths.Require(Paths.CifarInt8);
+        string dir = TestData.TempDir();
+        try
+        {
+            string config = Path.Combine(dir, "board-table.json");
+            string Runs(string target) => $$"""
+                [ { "attack": "square-linf", "target": "{{target}}", "set": { "max_iter": 4 } }, { "attack": "fgsm", "set": { "eps": 0.01 } } ]
+                """;
+            // the host twin crafts on the int8 file itself, with nothing to transfer to
+            string Config(string target) => $$"""
+                {
+                  "title": "boards test",
+                  "paper_note": "no paper figures",
+                  "model": "${QNN_DATA}/{{(target == "board" ? Paths.CifarFloatH5 : Paths.CifarInt8)}}",
+                  "data": "cifar10:${QNN_DATA}/cifar10",
+                  "transfer_to": [{{(target == "board" ? "\"${QNN_DATA}/" + Paths.CifarInt8 + "\"" : "")}}],
+                  "limit": 40,
+                  "seed": 3,
+                  "runs": {{Runs(target)}}
+                }
+                """;
+            File.WriteAllText(config, Config("board"));
+            CliRun noBoards = await CliHarness.RunAsync("experiment", "--config", config, "--out", Path.Combine(dir, "none"));
+            Assert.AreNotEqual(0, noBoards.ExitCode);
+            StringAssert.Contains(noBoards.Stderr, "--boards");
+
+            CliRun r = await CliHarness.RunAsync("experiment", "--config", config, "--boards", "sim,sim", "--out", Path.Combine(dir, "boards"));
+            Assert.AreEqual(0, r.ExitCode, r.ToString());
+            string table = File.ReadAllText(Path.Combine(dir, "boards", "board-table.md"));
+            Assert.AreEqual(2, table.Split('\n').Count(l => l.Contains("| board |", StringComparison.Ordinal)), table);
+            using var store = new AttackStore(Path.Combine(dir, "boards", "attacks.sqlite"));
+            Assert.HasCount(2, store.Runs());
+            foreach (AttackRunInfo run in store.Runs())
+            {
+                IReadOnlyList<AttackImageResult> rows = store.Results(run.Id);
+                Assert.HasCount(40, rows);
+                // blocks 0-31 and 32-39: one board each, whichever was free first
+                Assert.AreEqual(2, rows.Select(x => x.Board).Distinct().Count(), $"{run.Attack}: both boards answered");
+                Assert.IsTrue(rows.Where(x => x.Index < 32).All(x => x.Board == rows[0].Board), $"{run.Attack}: a block is one board's");
+                Assert.IsTrue(rows.All(x => x.Evals["board"].AdversarialLabel == x.Evals["int8"].AdversarialLabel), "boards and host int8 engine agree");
+            }
+
+            // the same Square run crafted on the host int8 engine makes the same examples
+            File.WriteAllText(config, Config("int8"));
+            CliRun host = await CliHarness.RunAsync("experiment", "--config", config, "--attacks", "square-linf", "--out", Path.Combine(dir, "host"));
+            Assert.AreEqual(0, host.ExitCode, host.ToString());
+            using var hostStore = new AttackStore(Path.Combine(dir, "host", "attacks.sqlite"));
+            float[][] Examples(AttackStore st) => [.. st.Results(st.Runs().First(x => x.Attack == "square-linf").Id).Select(x => x.Adversarial)];
+            float[][] onBoards = Examples(store), onHost = Examples(hostStore);
+            Assert.HasCount(40, onHost);
+            for (int i = 0; i < 40; i++)
+            {
+                CollectionAssert.AreEqual(onHost[i], onBoards[i], $"image {i}");
+            }
         }
         finally
         {

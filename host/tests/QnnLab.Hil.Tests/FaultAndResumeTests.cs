@@ -76,6 +76,42 @@ public sealed class FaultAndResumeTests
         Assert.AreEqual(1, s.ListRuns().Count, "resume continued run 1");
     }
 
+    [TestMethod]
+    public async Task ABoardThatGoesAwayMidRun_FailsTheRunAtOnceNamingItAndKeepsWhatWasRecorded()
+    {
+        ImageSet set = Cifar10.ReadBatch(TestBatch, 20);
+        using var model = new EngineHilModel(Model);
+        string path = Path.Combine(TestData.TempDir(), "gone.sqlite");
+        var clock = Stopwatch.StartNew();
+        IOException? error = null;
+        long runId = 0;
+        using (var store = new ResultStore(path))
+        {
+            // die=5: the sim process exits after its 5th inference, as an unplugged board; its pty then neither
+            // answers nor errors, and closing the port would wait for ever on the queued writes.
+            await using (BoardSession b = await BoardSession.OpenAsync(BoardTarget.Sim,
+                new BoardLaunchOptions { RepoRoot = TestData.RepoRoot, Faults = FaultSpec.Parse("die=5"), Preloaded = [model.Blob] }))
+            {
+                try
+                {
+                    await HilRunner.RunAsync(b, model, set, store, new HilRunRequest { ModelLabel = "int8", DataSpec = "test_batch" });
+                }
+                catch (IOException e)
+                {
+                    error = e;
+                }
+                Assert.IsTrue(b.ProcessExited, "the sim board exited");
+            }
+            runId = store.ListRuns()[0].Id;
+        }
+        Assert.IsNotNull(error, "the run did not fail although its board went away");
+        Assert.IsLessThan(30.0, clock.Elapsed.TotalSeconds, "failing and closing the dead board took too long");
+        using var again = new ResultStore(path);
+        IReadOnlyList<InputResult> rows = again.Results(runId);
+        Assert.IsLessThanOrEqualTo(5, rows.Count, "no more answers than the board gave");
+        Assert.IsTrue(rows.All(r => r.BoardPrediction == r.HostPrediction), "what was recorded is the board's true answers");
+    }
+
     private static int Recorded(string store)
     {
         if (!File.Exists(store))
