@@ -81,14 +81,14 @@ public sealed class Boundary : Attack
         for (int i = 0; i < n; i++)
         {
             int image = i;
-            searches[i] = Search(x.AsMemory(i * size, size), predicted[i], QueryDriver.ImageRandom(seed, i), adv => adv.CopyTo(result, image * size));
+            searches[i] = Search(x.AsMemory(i * size, size), predicted[i], GaussianNoise.ForImage(seed, i), adv => adv.CopyTo(result, image * size));
         }
         // one query per image for its clean prediction, then its own search's
         QueriesPerImage = [.. QueryDriver.Run(target, searches).Select(q => q + 1)];
         return result;
     }
 
-    private IEnumerable<Query> Search(ReadOnlyMemory<float> original, int own, Random rng, Action<float[]> done)
+    private IEnumerable<Query> Search(ReadOnlyMemory<float> original, int own, GaussianNoise rng, Action<float[]> done)
     {
         Options o = Config;
         int size = original.Length;
@@ -96,10 +96,7 @@ public sealed class Boundary : Attack
         for (int k = 0; k < o.InitSize && start is null; k++)
         {
             var noise = new float[size];
-            for (int j = 0; j < size; j++)
-            {
-                noise[j] = (float)rng.NextDouble();
-            }
+            rng.FillUniform(noise);
             var q = new Query([noise]);
             yield return q;
             if (q.Labels[0] != own)
@@ -112,6 +109,7 @@ public sealed class Boundary : Attack
             yield break; // no adversarial start: the image stays as it is
         }
         float[] adv = start;
+        var direction = new double[size]; // one buffer for every orthogonal step's Gaussian
         double delta = o.Delta, epsilon = o.Epsilon;
         for (int it = 0; it < o.MaxIter; it++)
         {
@@ -121,7 +119,7 @@ public sealed class Boundary : Attack
                 var candidates = new float[o.SampleSize][];
                 for (int s = 0; s < candidates.Length; s++)
                 {
-                    candidates[s] = Orthogonal(adv, original.Span, delta, rng);
+                    candidates[s] = Orthogonal(adv, original.Span, delta, rng, direction);
                 }
                 var q = new Query(candidates);
                 yield return q;
@@ -170,31 +168,29 @@ public sealed class Boundary : Attack
     /// ART's orthogonal step: a Gaussian direction of length delta·‖x − adv‖ with its component along x − adv removed,
     /// then moved back onto the sphere around x through which adv passes; clipped to [0, 1].
     /// </summary>
-    private static float[] Orthogonal(float[] adv, ReadOnlySpan<float> x, double delta, Random rng)
+    private static float[] Orthogonal(float[] adv, ReadOnlySpan<float> x, double delta, GaussianNoise rng, double[] p)
     {
         int d = adv.Length;
-        var p = new double[d];
-        double pn = 0;
+        rng.FillNormal(p);
+        double pn = 0, dot = 0, dist2 = 0;
         for (int j = 0; j < d; j++)
         {
-            p[j] = QueryDriver.Gaussian(rng);
+            double diff = x[j] - (double)adv[j];
             pn += p[j] * p[j];
+            dot += p[j] * diff;
+            dist2 += diff * diff;
         }
-        double dist = QueryDriver.L2(x, adv);
+        double dist = Math.Sqrt(dist2);
         double scale = delta * dist / Math.Sqrt(pn);
-        double dot = 0;
-        for (int j = 0; j < d; j++)
-        {
-            p[j] *= scale;
-            dot += p[j] * ((x[j] - (double)adv[j]) / dist);
-        }
+        // the scaled direction's component along the unit vector (x - adv) / dist
+        double along = scale * dot / dist;
         double hyp = Math.Sqrt(1 + (delta * delta));
         var c = new float[d];
         for (int j = 0; j < d; j++)
         {
-            double dir = (x[j] - (double)adv[j]) / dist;
-            double ortho = p[j] - (dot * dir);
-            double step = (((1 - hyp) * (adv[j] - (double)x[j])) + ortho) / hyp;
+            double diff = x[j] - (double)adv[j];
+            double ortho = (scale * p[j]) - (along * diff / dist);
+            double step = ((-(1 - hyp) * diff) + ortho) / hyp;
             c[j] = (float)Math.Clamp(adv[j] + step, 0, 1);
         }
         return c;
