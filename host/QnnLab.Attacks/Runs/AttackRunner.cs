@@ -18,6 +18,13 @@ public sealed record AttackWorker(Attack Attack, AttackTarget Craft, IReadOnlyDi
 /// </summary>
 public sealed record AttackJob(IReadOnlyList<AttackWorker> Workers, ImageSet Set, int[] Indices, int BatchSize, int Seed)
 {
+    /// <summary>
+    /// Examples another run already crafted the same way (same attack, parameters, craft target, model, data and
+    /// seed), by image index: they are evaluated on this run's targets instead of being crafted again, and keep their
+    /// query counts. Null: craft.
+    /// </summary>
+    public IReadOnlyDictionary<int, AttackImageResult>? Crafted { get; init; }
+
     public AttackJob(Attack attack, AttackTarget craft, IReadOnlyDictionary<string, AttackTarget> evals, ImageSet set, int[] indices, int batchSize, int seed)
         : this([new AttackWorker(attack, craft, evals)], set, indices, batchSize, seed)
     {
@@ -167,7 +174,7 @@ public static class AttackRunner
         return string.Join(": ", parts);
     }
 
-    /// <summary>One batch on one worker: attacked, then evaluated on every target of that worker.</summary>
+    /// <summary>One batch on one worker: attacked (or its reused examples taken), then evaluated on every target of that worker.</summary>
     private static List<AttackImageResult> Attack(AttackWorker w, AttackJob job, int[] images)
     {
         int n = images.Length, size = w.Craft.ImageSize;
@@ -178,9 +185,34 @@ public static class AttackRunner
             job.Set.CopyUnitImage(images[i], x.AsSpan(i * size, size));
             y[i] = job.Set.Labels[images[i]];
         }
-        long q0 = w.Craft.Queries, g0 = w.Craft.GradientQueries;
-        float[] adv = w.Attack.Generate(w.Craft, x, y, n, unchecked((job.Seed * 1_000_003) + images[0]));
-        double q = (double)(w.Craft.Queries - q0) / n, g = (double)(w.Craft.GradientQueries - g0) / n;
+        var queries = new double[n];
+        var gradients = new double[n];
+        float[] adv;
+        if (job.Crafted is { } crafted)
+        {
+            adv = new float[n * size];
+            for (int i = 0; i < n; i++)
+            {
+                if (!crafted.TryGetValue(images[i], out AttackImageResult? r) || r.Adversarial.Length != size)
+                {
+                    throw new InvalidOperationException($"the run whose examples are reused has no example of {size} values for image {images[i]}");
+                }
+                r.Adversarial.CopyTo(adv, i * size);
+                (queries[i], gradients[i]) = (r.Queries, r.GradientQueries);
+            }
+        }
+        else
+        {
+            long q0 = w.Craft.Queries, g0 = w.Craft.GradientQueries;
+            adv = w.Attack.Generate(w.Craft, x, y, n, unchecked((job.Seed * 1_000_003) + images[0]));
+            double q = (double)(w.Craft.Queries - q0) / n, g = (double)(w.Craft.GradientQueries - g0) / n;
+            for (int i = 0; i < n; i++)
+            {
+                // query attacks count per image; batch attacks share every query, so each image gets the mean
+                queries[i] = w.Attack.QueriesPerImage is long[] per && per.Length == n ? per[i] : q;
+                gradients[i] = g;
+            }
+        }
         // Distortion as each target sees it: both images through its input quantization (an int16 input grid
         // does not hold the pixel grid exactly, so comparing with x itself would count every pixel as changed).
         var evals = new Dictionary<string, (int[] Clean, int[] Adv, float[] CleanSeen, float[] AdvSeen)>();
@@ -196,9 +228,7 @@ public static class AttackRunner
             {
                 outcomes[name] = new EvalOutcome(clean[i], a[i], Distortion.Of(cleanSeen.AsSpan(i * size, size), advSeen.AsSpan(i * size, size)));
             }
-            // query attacks count per image; batch attacks share every query, so each image gets the mean
-            double qi = w.Attack.QueriesPerImage is long[] per && per.Length == n ? per[i] : q;
-            batch.Add(new AttackImageResult(images[i], y[i], adv.AsSpan(i * size, size).ToArray(), outcomes, qi, g, w.Board));
+            batch.Add(new AttackImageResult(images[i], y[i], adv.AsSpan(i * size, size).ToArray(), outcomes, queries[i], gradients[i], w.Board));
         }
         return batch;
     }

@@ -34,14 +34,29 @@ public sealed class TorchTarget : AttackTarget
     public override int Channels => _engine.Channels;
     public FloatEngine Engine => _engine;
 
+    /// <summary>
+    /// Input values per forward pass at most: a query attack's batch (ZOO asks 256 candidates for each of 32 images)
+    /// on a VWW or coffee model would otherwise hold every layer's activations of thousands of images at once (8,192
+    /// VWW images took more than 24 GB). 2^25 values split no CIFAR-10 batch any attack asks, so those results stay.
+    /// </summary>
+    public int MaxValuesPerPass { get; init; } = 1 << 25;
+
     protected override float[] ComputeScores(ReadOnlySpan<float> x, int n)
     {
-        var pixels = new float[x.Length];
-        for (int i = 0; i < x.Length; i++)
+        int size = ImageSize, chunk = Math.Max(1, MaxValuesPerPass / size);
+        var scores = new float[n * Classes];
+        var pixels = new float[Math.Min(n, chunk) * size];
+        for (int start = 0; start < n; start += chunk)
         {
-            pixels[i] = x[i] * 255f;
+            int k = Math.Min(chunk, n - start);
+            ReadOnlySpan<float> part = x.Slice(start * size, k * size);
+            for (int i = 0; i < part.Length; i++)
+            {
+                pixels[i] = part[i] * 255f;
+            }
+            _engine.Forward(pixels.AsSpan(0, k * size), k).Probabilities.CopyTo(scores, start * Classes);
         }
-        return _engine.Forward(pixels, n).Probabilities;
+        return scores;
     }
 
     private static readonly TorchSharp.Scalar PixelScale = Scalars.Of(255);

@@ -269,9 +269,21 @@ public static class AttackCommand
             Console.Error.WriteLine($"attack: run {run} in {a.Store}: {attack.Name} ({attack.Norm}; {attack.Parameters}; preset {preset}) " +
                 $"crafted on {craft0.Name}, evaluated on {string.Join(", ", evals0.Keys)}; {set.Count} images of {set.Source}, seed {seed}" +
                 (workers.Count > 1 ? $"; {workers.Count} boards share the batches ({string.Join(", ", workers.Select(w => w.Board))})" : ""));
+            // An experiment also reuses the examples of a finished run crafted the same way and evaluated elsewhere
+            // (Table 5's float row and Table 6's transfer row of the same attack): evaluated again, not crafted again.
+            AttackRunInfo? source = a.ReuseMatching
+                ? store.Runs().FirstOrDefault(r => r.Status == "done" && r.Evals != info.Evals && r with { Id = 0, Status = "", Evals = "" } == info with { Status = "", Evals = "" })
+                : null;
+            if (source is not null)
+            {
+                Console.Error.WriteLine($"attack: reusing the examples of run {source.Id} (crafted the same way, evaluated on {source.Evals}): evaluating them, not crafting again");
+            }
             int[] indices = a.Indices is int[] some ? [.. some.Where(i => i >= 0 && i < set.Count)] : [.. Enumerable.Range(0, set.Count)];
             var progress = new ProgressReporter("attack", indices.Length);
-            var job = new AttackJob(workers, set, indices, a.Batch, seed);
+            var job = new AttackJob(workers, set, indices, a.Batch, seed)
+            {
+                Crafted = source is null ? null : store.Results(source.Id).ToDictionary(r => r.Index),
+            };
             try
             {
                 AttackRunner.Run(job, store, run, p => progress.Report(p.Done,

@@ -113,6 +113,53 @@ public sealed class ExperimentCliTests
         }
     }
 
+    /// <summary>
+    /// Table 6's transfer row crafts on the float model exactly as Table 5's float row does: with both in one store the
+    /// transfer run evaluates the stored examples instead of crafting them again, and equals a transfer run crafted
+    /// from nothing in another store image for image (examples, evaluations, query counts).
+    /// </summary>
+    [TestMethod]
+    public async Task ATransferRunReusesTheExamplesOfTheDirectFloatRunCraftedTheSameWay()
+    {
+        Paths.Require(Paths.CifarFloatH5);
+        string scratch = TestData.TempDir();
+        try
+        {
+            string Cut(string file)
+            {
+                var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(TestData.RepoRoot, "experiments", file)))!.AsObject();
+                var square = root["runs"]!.AsArray().First(r => r!["attack"]!.GetValue<string>() == "square-linf")!.DeepClone().AsObject();
+                square["set"] = new System.Text.Json.Nodes.JsonObject { ["max_iter"] = 20 };
+                root["runs"] = new System.Text.Json.Nodes.JsonArray(square);
+                string path = Path.Combine(scratch, file);
+                File.WriteAllText(path, root.ToJsonString());
+                return path;
+            }
+            string direct = Cut("table5-cifar10-direct.json"), transfer = Cut("table6-cifar10-grayblack.json");
+            string shared = Path.Combine(scratch, "shared"), alone = Path.Combine(scratch, "alone");
+
+            CliRun d = await CliHarness.RunAsync("experiment", "--config", direct, "--limit", "5", "--out", shared);
+            Assert.AreEqual(0, d.ExitCode, d.ToString());
+            CliRun t = await CliHarness.RunAsync("experiment", "--config", transfer, "--limit", "5", "--out", shared);
+            Assert.AreEqual(0, t.ExitCode, t.ToString());
+            StringAssert.Contains(t.Stderr, "reusing the examples of run 1", "the float row's run is reused");
+            CliRun fresh = await CliHarness.RunAsync("experiment", "--config", transfer, "--limit", "5", "--out", alone);
+            Assert.AreEqual(0, fresh.ExitCode, fresh.ToString());
+            Assert.IsFalse(fresh.Stderr.Contains("reusing", StringComparison.Ordinal), "nothing to reuse in a new store");
+
+            Dictionary<string, string[]> reused = ShardedExperimentTests.Contents(Path.Combine(shared, "attacks.sqlite"));
+            (string run, string[] crafted) = ShardedExperimentTests.Contents(Path.Combine(alone, "attacks.sqlite")).Single();
+            Assert.HasCount(5, crafted);
+            CollectionAssert.AreEqual(crafted, reused[run], "reused examples, evaluations and query counts equal crafting anew");
+            Assert.HasCount(4, reused, "the three direct runs (float, int16, int8) and the transfer run");
+            StringAssert.Contains(File.ReadAllText(Path.Combine(shared, "table6-cifar10-grayblack.md")), "| square-linf |");
+        }
+        finally
+        {
+            TestData.RemoveTempDir(scratch);
+        }
+    }
+
     [TestMethod]
     public async Task TheFigure1ConfigDrawsOneLinePerPrecisionOverItsEpsSweep()
     {

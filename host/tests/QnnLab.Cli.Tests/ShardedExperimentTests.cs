@@ -29,12 +29,12 @@ public sealed class ShardedExperimentTests
         return config;
     }
 
-    private static string Key(AttackImageResult r) =>
+    internal static string Key(AttackImageResult r) =>
         $"{r.Index} {r.Label} {Convert.ToHexString(System.Runtime.InteropServices.MemoryMarshal.AsBytes(r.Adversarial.AsSpan()))} " +
         $"{System.Text.Json.JsonSerializer.Serialize(r.Evals)} {r.Queries:R} {r.GradientQueries:R}";
 
     /// <summary>Every run's every image result, keyed by the run's configuration (store ids differ).</summary>
-    private static Dictionary<string, string[]> Contents(string store)
+    internal static Dictionary<string, string[]> Contents(string store)
     {
         using var s = new AttackStore(store);
         return s.Runs().ToDictionary(r => (r with { Id = 0, Status = "" }).ToString(), r => s.Results(r.Id).Select(Key).ToArray());
