@@ -1,4 +1,5 @@
 using QnnLab.Attacks.Targets;
+using QnnLab.Torch;
 using static TorchSharp.torch;
 using Tensor = TorchSharp.torch.Tensor;
 
@@ -207,11 +208,12 @@ internal static class Carlini
             {
                 g = g * active.reshape([active.shape[0], .. Enumerable.Repeat(1L, (int)g.dim() - 1)]).to_type(g.dtype);
             }
-            _m.mul_(0.9).add_(g * 0.1);
-            _v.mul_(0.999).add_(g.square() * 0.001);
-            Tensor mHat = _m / (1 - Math.Pow(0.9, _t));
-            Tensor vHat = _v / (1 - Math.Pow(0.999, _t));
-            Tensor update = mHat / (vHat.sqrt() + 1e-8) * learningRate;
+            // Held Scalars (the same values): TorchSharp's per-call temporaries can be finalized mid-operator.
+            _m.mul_(Scalars.Of(0.9)).add_(g * Scalars.Of(0.1), Scalars.One);
+            _v.mul_(Scalars.Of(0.999)).add_(g.square() * Scalars.Of(0.001), Scalars.One);
+            Tensor mHat = _m / Scalars.Of(1 - Math.Pow(0.9, _t));
+            Tensor vHat = _v / Scalars.Of(1 - Math.Pow(0.999, _t));
+            Tensor update = mHat / vHat.sqrt().add(Scalars.Of(1e-8), Scalars.One) * Scalars.Of(learningRate);
             if (active is not null)
             {
                 // Inactive images: zero gradient leaves m and v decaying but update must not move them at all.
