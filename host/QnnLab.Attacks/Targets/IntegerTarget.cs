@@ -6,23 +6,29 @@ namespace QnnLab.Attacks.Targets;
 /// <summary>
 /// `int8` / `int16`: the bit-exact integer engine (what the board computes). Each image is quantized with the model's
 /// own input quantization (int8 with scale 1/255 lands on the pixel grid; int16 with 1/32767 keeps sub-pixel
-/// perturbations). Scores are the dequantized softmax output; no gradients.
+/// perturbations). Scores are the dequantized softmax output; no gradients. With several threads a query batch is
+/// split into contiguous parts, one engine each; every image's answer is the one a single thread gives (the engine
+/// computes each image on its own).
 /// </summary>
 public sealed class IntegerTarget : AttackTarget
 {
     private readonly QnnModel _model;
-    private readonly IntegerEngine _engine;
+    private readonly IntegerEngine[] _engines;
     private readonly object _lock = new();
 
-    public IntegerTarget(QnnModel model, int maxBatch = 64, KernelPath path = KernelPath.Auto)
+    /// <summary>Images a thread gets at least: below that, waking another thread costs more than it saves.</summary>
+    private const int MinImagesPerThread = 8;
+
+    public IntegerTarget(QnnModel model, int maxBatch = 64, KernelPath path = KernelPath.Auto, int threads = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         if (model.Precision == Precision.Float)
         {
             throw new ArgumentException($"{model.Name}: is a float model; the integer target needs an int8/int16 model");
         }
         _model = model;
         Compiled = IntegerModel.Compile(model);
-        _engine = new IntegerEngine(Compiled, maxBatch, path);
+        _engines = [.. Enumerable.Range(0, threads).Select(_ => new IntegerEngine(Compiled, maxBatch, path))];
         Name = Compiled.ActivationType == ElementType.Int8 ? "int8" : "int16";
         TensorSlot input = Compiled.Input;
         (Height, Width, Channels) = (input.Height, input.Width, input.Channels);
@@ -37,6 +43,7 @@ public sealed class IntegerTarget : AttackTarget
     public override int Channels { get; }
     public IntegerModel Compiled { get; }
     public QnnModel Model => _model;
+    public int Threads => _engines.Length;
 
     /// <summary>The quantized input tensor of each image, as the engine (and a board, via INPUT_TENSOR) receives it.</summary>
     public byte[] QuantizedInput(ReadOnlySpan<float> x)
@@ -65,7 +72,7 @@ public sealed class IntegerTarget : AttackTarget
                 var q = new sbyte[x.Length];
                 var o = new sbyte[n * Classes];
                 EngineIo.QuantizeInput(Compiled, pixels, _model.Preprocessing, q);
-                _engine.Run(q, n, o);
+                InParts(n, (e, start, k) => e.Run(q.AsSpan(start * ImageSize, k * ImageSize), k, o.AsSpan(start * Classes, k * Classes)));
                 for (int i = 0; i < o.Length; i++)
                 {
                     result[i] = o[i];
@@ -76,7 +83,7 @@ public sealed class IntegerTarget : AttackTarget
                 var q = new short[x.Length];
                 var o = new short[n * Classes];
                 EngineIo.QuantizeInput(Compiled, pixels, _model.Preprocessing, q);
-                _engine.Run(q, n, o);
+                InParts(n, (e, start, k) => e.Run(q.AsSpan(start * ImageSize, k * ImageSize), k, o.AsSpan(start * Classes, k * Classes)));
                 for (int i = 0; i < o.Length; i++)
                 {
                     result[i] = o[i];
@@ -84,6 +91,26 @@ public sealed class IntegerTarget : AttackTarget
             }
         }
         return result;
+    }
+
+    /// <summary>Images [0, n) in contiguous parts, one engine (thread) each.</summary>
+    private void InParts(int n, Action<IntegerEngine, int, int> run)
+    {
+        int parts = Math.Clamp(n / MinImagesPerThread, 1, _engines.Length);
+        if (parts == 1)
+        {
+            run(_engines[0], 0, n);
+            return;
+        }
+        int each = (n + parts - 1) / parts;
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, t =>
+        {
+            int start = t * each;
+            if (start < n)
+            {
+                run(_engines[t], start, Math.Min(each, n - start));
+            }
+        });
     }
 
     protected override float[] ComputeScores(ReadOnlySpan<float> x, int n)
@@ -148,7 +175,10 @@ public sealed class IntegerTarget : AttackTarget
 
     public override void Dispose()
     {
-        _engine.Dispose();
+        foreach (IntegerEngine e in _engines)
+        {
+            e.Dispose();
+        }
         base.Dispose();
     }
 }

@@ -16,7 +16,8 @@ public static class TargetFactory
     /// <summary>The target a model is attacked on when none is named: float for a float model, else its dequantized view.</summary>
     public static string DefaultFor(QnnModel model) => model.Precision == Precision.Float ? "float" : "dequantized";
 
-    public static AttackTarget Create(string name, QnnModel model, ImageSet? calibration)
+    /// <param name="threads">Integer engine threads of an int8/int16 target (its query batches split across them).</param>
+    public static AttackTarget Create(string name, QnnModel model, ImageSet? calibration, int threads = 1)
     {
         switch (name)
         {
@@ -29,7 +30,7 @@ public static class TargetFactory
             case "dequantized":
                 return new TorchTarget(IntegerModelFor(name, model, null, calibration));
             case "int8" or "int16":
-                return new IntegerTarget(IntegerModelFor(name, model, ModelFiles.ParsePrecision(name), calibration));
+                return new IntegerTarget(IntegerModelFor(name, model, ModelFiles.ParsePrecision(name), calibration), threads: threads);
             case "int8+ste" or "int16+ste":
                 return new SteTarget(IntegerModelFor(name, model, ModelFiles.ParsePrecision(name[..^4]), calibration));
             default:

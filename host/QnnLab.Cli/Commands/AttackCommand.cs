@@ -61,9 +61,10 @@ public static class AttackCommand
         Option<long?> resume = new("--resume") { Description = "Continue run RUN of the store where it stopped (same --model and --data)" };
         Option<bool> json = CommonOptions.Json();
         Option<string?> pixels = CommonOptions.PixelRange();
+        Option<int> threads = CommonOptions.Threads();
         var cmd = new Command("attack", "Adversarial examples: craft on one target, evaluate on it and on the targets they transfer to")
         {
-            attack, model, data, target, transfer, board, boardModel, boardFaults, calibration, preset, set, limit, seed, batch, outDir, store, resume, json, pixels,
+            attack, model, data, target, transfer, board, boardModel, boardFaults, calibration, preset, set, limit, seed, batch, outDir, store, resume, json, pixels, threads,
         };
         cmd.SetAction((parse, cancel) =>
         {
@@ -74,6 +75,7 @@ public static class AttackCommand
                 Board = parse.GetValue(board),
                 BoardModel = parse.GetValue(boardModel),
                 BoardFaults = ParseBoardFaults(parse.GetValue(boardFaults) ?? []),
+                Threads = CommonOptions.ThreadsOf(parse, threads),
             };
             AttackOutcome o = Run(a, cancel);
             if (parse.GetValue(json))
@@ -101,6 +103,8 @@ public static class AttackCommand
         public string? RepoRoot { get; init; }
         /// <summary>Only these images of the set (an experiment shard's blocks); null: all of them.</summary>
         public int[]? Indices { get; init; }
+        /// <summary>Integer engine threads of each int8/int16 target (craft and transfer).</summary>
+        public int Threads { get; init; } = 1;
     }
 
     /// <summary>
@@ -222,11 +226,11 @@ public static class AttackCommand
         {
             AttackTarget Open(string spec, int k) => BoardOracle.ParseSpec(spec) is not null
                 ? OpenBoard(spec, k, m, a, cancel)
-                : TransferTarget(spec, m, calib, cancel);
+                : TransferTarget(spec, m, calib, a.Threads, cancel);
             var workers = new List<AttackWorker>();
             for (int k = 0; k < (boards?.Count ?? 1); k++)
             {
-                AttackTarget craft = BoardOracle.ParseSpec(craftName) is not null ? OpenBoard(craftName, k, m, a, cancel) : TargetFactory.Create(craftName, m, calib);
+                AttackTarget craft = BoardOracle.ParseSpec(craftName) is not null ? OpenBoard(craftName, k, m, a, cancel) : TargetFactory.Create(craftName, m, calib, a.Threads);
                 owned.Add(craft);
                 if (attack.WhyCannotAttack(craft) is string why)
                 {
@@ -408,18 +412,18 @@ public static class AttackCommand
             "name the model the board runs with --board-model FILE");
     }
 
-    private static AttackTarget TransferTarget(string item, QnnModel m, ImageSet? calib, CancellationToken cancel)
+    private static AttackTarget TransferTarget(string item, QnnModel m, ImageSet? calib, int threads, CancellationToken cancel)
     {
         if (item is "int8" or "int16")
         {
-            return TargetFactory.Create(item, m, calib);
+            return TargetFactory.Create(item, m, calib, threads);
         }
         if (!File.Exists(item))
         {
             throw new ArgumentException($"--transfer-to {item}: neither int8, int16 nor a model file");
         }
         QnnModel other = ModelFiles.Load(CommonOptions.ResolveModel(item, cancel), m.Preprocessing);
-        return other.Precision == Precision.Float ? new TorchTarget(other) : new IntegerTarget(other);
+        return other.Precision == Precision.Float ? new TorchTarget(other) : new IntegerTarget(other, threads: threads);
     }
 
     /// <summary>The attack with --preset (or the one the data spec implies) and the --set overrides applied; and the preset's name.</summary>

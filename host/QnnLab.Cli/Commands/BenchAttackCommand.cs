@@ -30,9 +30,10 @@ public static class BenchAttackCommand
         Option<int> batch = new("--batch") { Description = "Images per Generate call (and per raw-throughput call)", DefaultValueFactory = _ => 32 };
         Option<double> seconds = new("--seconds") { Description = "Seconds of the raw-throughput measurement", DefaultValueFactory = _ => 3.0 };
         Option<bool> json = CommonOptions.Json();
+        Option<int> threads = CommonOptions.Threads(fallback: 1);
         var cmd = new Command("attack", "Attack throughput beside the target's raw throughput for the same queries, same run")
         {
-            attack, model, data, target, preset, set, limit, batch, seconds, json,
+            attack, model, data, target, preset, set, limit, batch, seconds, json, threads,
         };
         cmd.SetAction((parse, cancel) =>
         {
@@ -45,7 +46,7 @@ public static class BenchAttackCommand
             string path = CommonOptions.ResolveModel(parse.GetValue(model)!, cancel);
             QnnModel m = ModelFiles.Load(path);
             (Attack a, string presetName) = AttackCommand.Configured(parse.GetValue(attack)!, parse.GetValue(preset), parse.GetValue(data)!, parse.GetValue(set) ?? []);
-            using AttackTarget t = TargetFactory.Create(parse.GetValue(target) ?? TargetFactory.DefaultFor(m), m, null);
+            using AttackTarget t = TargetFactory.Create(parse.GetValue(target) ?? TargetFactory.DefaultFor(m), m, null, CommonOptions.ThreadsOf(parse, threads));
             if (a.WhyCannotAttack(t) is string why)
             {
                 throw new ArgumentException(why);
@@ -84,6 +85,7 @@ public static class BenchAttackCommand
                 ["n"] = n,
                 ["batch"] = b,
                 ["cpu"] = CpuInfo.ModelName,
+                ["threads"] = t is IntegerTarget it ? it.Threads : null,
                 ["kernel_paths"] = CpuInfo.KernelPaths,
                 ["seconds"] = wall,
                 ["images_per_second"] = n / wall,
@@ -103,7 +105,7 @@ public static class BenchAttackCommand
             {
                 var inv = CultureInfo.InvariantCulture;
                 Console.WriteLine($"cpu {CpuInfo.ModelName}; kernel paths here: {CpuInfo.KernelPaths} (the integer engine runs the best; TorchSharp its own)");
-                Console.WriteLine(string.Create(inv, $"{a.Name} ({a.Parameters}; preset {presetName}) on {t.Name} ({Path.GetFileName(path)}), {n} images of {images.Source}, batch {b}"));
+                Console.WriteLine(string.Create(inv, $"{a.Name} ({a.Parameters}; preset {presetName}) on {t.Name} ({Path.GetFileName(path)}{(t is IntegerTarget engine ? $", {engine.Threads} engine thread(s)" : "")}), {n} images of {images.Source}, batch {b}"));
                 Console.WriteLine("| images/s | queries/s | gradient evaluations/s | raw target | raw /s | attack / raw |");
                 Console.WriteLine("|---:|---:|---:|---|---:|---:|");
                 Console.WriteLine(string.Create(inv,

@@ -24,6 +24,20 @@ public static class CommonOptions
 
     public static Option<bool> Json() => new("--json") { Description = "Print one JSON object as the last line" };
 
+    /// <summary>Integer engine threads for batched work: default all cores; results equal one thread's.</summary>
+    public static Option<int> Threads(int? fallback = null) => new("--threads")
+    {
+        Description = "Integer engine threads for int8/int16 targets' query batches (default: all cores); results equal one thread's",
+        DefaultValueFactory = _ => fallback ?? Environment.ProcessorCount,
+    };
+
+    /// <summary>The --threads value, refused below 1.</summary>
+    public static int ThreadsOf(ParseResult parse, Option<int> threads)
+    {
+        int n = parse.GetValue(threads);
+        return n >= 1 ? n : throw new ArgumentException($"--threads {n}: must be 1 or more");
+    }
+
     public static Option<string?> Precision() => new("--precision", "-p") { Description = "float, int8 or int16 (default: the model's own)" };
 
     public static Option<string?> PixelRange() => new("--pixels")

@@ -26,9 +26,10 @@ public static class ExperimentCommand
             Description = "Boards that also answer every run with an int8/int16 model (and craft the runs whose config says \"target\": \"board\"): " +
                 "sim, qemu or serial ports, comma-separated; they share each run's batches in parallel, and a board that fails has its batch finished by the others",
         };
+        Option<int> threads = CommonOptions.Threads();
         var cmd = new Command("experiment", "Run a paper table from a config: every row an attack run, continued where the store has it")
         {
-            config, outDir, store, limit, attacks, shard, boards,
+            config, outDir, store, limit, attacks, shard, boards, threads,
         };
         cmd.Subcommands.Add(MergeCommand());
         cmd.Subcommands.Add(SlurmCommand.Create());
@@ -39,7 +40,7 @@ public static class ExperimentCommand
             string storePath = parse.GetValue(store) ?? Path.Combine(outPath, "attacks.sqlite");
             string[]? only = parse.GetValue(attacks)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             Shard? part = parse.GetValue(shard) is string spec ? Shard.Parse(spec) : null;
-            Console.WriteLine(Tabulate(configPath, outPath, storePath, parse.GetValue(limit), only, part, cancel, parse.GetValue(boards)));
+            Console.WriteLine(Tabulate(configPath, outPath, storePath, parse.GetValue(limit), only, part, cancel, parse.GetValue(boards), CommonOptions.ThreadsOf(parse, threads)));
             return Task.FromResult(0);
         });
         return cmd;
@@ -50,7 +51,7 @@ public static class ExperimentCommand
     /// units into the store and writes no table (the merged store's run does). Returns the table or the shard's summary.
     /// </summary>
     public static string Tabulate(string configPath, string outPath, string storePath, int? limit, string[]? only, Shard? part, CancellationToken cancel,
-        string? boards = null)
+        string? boards = null, int threads = 1)
     {
         using JsonDocument doc = LoadConfig(configPath);
         JsonElement c = doc.RootElement;
@@ -64,11 +65,11 @@ public static class ExperimentCommand
         if (part is Shard sh)
         {
             ShardStores.Record(storePath, ShardManifest(configPath, c, sh, limit, only));
-            List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> mine = RunRows(c, name, outPath, storePath, limit, only, cancel, sh, boards);
+            List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> mine = RunRows(c, name, outPath, storePath, limit, only, cancel, sh, boards, threads);
             return $"experiment {name}: shard {sh} done: {mine.Sum(r => r.Outcome.Summaries.Count == 0 ? 0 : r.Outcome.Summaries[0].N)} images in {mine.Count} runs, " +
                 $"stored in {storePath}; tables after `qnnlab experiment merge`";
         }
-        List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> rows = RunRows(c, name, outPath, storePath, limit, only, cancel, boards: boards);
+        List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> rows = RunRows(c, name, outPath, storePath, limit, only, cancel, boards: boards, threads: threads);
         string md = direct ? DirectTable(c, rows) : Table(c, rows, n);
         Directory.CreateDirectory(outPath);
         if (c.TryGetProperty("figure", out JsonElement figure))
@@ -169,7 +170,7 @@ public static class ExperimentCommand
     /// transferred), each continued from the store; <paramref name="only"/> keeps the runs of those attacks.
     /// </summary>
     public static List<(JsonElement Run, AttackCommand.AttackOutcome Outcome)> RunRows(JsonElement c, string name, string outPath, string storePath,
-        int? cap, IReadOnlyCollection<string>? only, CancellationToken cancel, Shard? shard = null, string? boards = null)
+        int? cap, IReadOnlyCollection<string>? only, CancellationToken cancel, Shard? shard = null, string? boards = null, int threads = 1)
     {
         // Work units for shards: blocks of Batch images, numbered over the runs in config order; shard K takes every
         // unit u with u % N == K - 1. A block is batched and seeded as in an unsharded run (the seed follows the
@@ -226,7 +227,7 @@ public static class ExperimentCommand
                     // a board runs the integer models; the float row stays on the host
                     var a = new AttackCommand.AttackArgs(attack, m.Value.GetString()!, c.GetProperty("data").GetString()!, m.Name, null, null,
                         preset, Overrides(run), RunLimit(run), seed, Batch, Path.Combine(outPath, name, $"{attack}-{m.Name}"), storePath, null, null, ReuseMatching: true)
-                    { Indices = blocks, Board = m.Name == "float" ? null : boards };
+                    { Indices = blocks, Board = m.Name == "float" ? null : boards, Threads = threads };
                     rows.Add((run, AttackCommand.Run(a, cancel)));
                 }
                 continue;
@@ -246,7 +247,7 @@ public static class ExperimentCommand
             var t = new AttackCommand.AttackArgs(attack, c.GetProperty("model").GetString()!, c.GetProperty("data").GetString()!, target,
                 string.Join(',', c.GetProperty("transfer_to").EnumerateArray().Select(e => e.GetString())), null,
                 preset, Overrides(run), RunLimit(run), seed, Batch, Path.Combine(outPath, name, Folder(run, attack)), storePath, null, null, ReuseMatching: true)
-            { Indices = mine, Board = boards };
+            { Indices = mine, Board = boards, Threads = threads };
             rows.Add((run, AttackCommand.Run(t, cancel)));
         }
         return rows;
