@@ -81,6 +81,22 @@ public sealed class ImageSet
         }
     }
 
+    /// <summary>The images from <paramref name="first"/> on as a new set (a held-out part of a set with no training split).</summary>
+    public ImageSet Skip(int first)
+    {
+        if (first <= 0)
+        {
+            return this;
+        }
+        if (first >= Count)
+        {
+            throw new ArgumentException($"{Source}: has {Count} images, none from image {first} on");
+        }
+        int n = ImageSize;
+        return new ImageSet($"{Source} (from image {first})", Height, Width, Channels, Labels[first..],
+            Pixels?[(first * n)..], Values?[(first * n)..], ClassNames);
+    }
+
     /// <summary>The first <paramref name="count"/> images as a new set (no copy of labels beyond them).</summary>
     public ImageSet Take(int count)
     {

@@ -150,14 +150,17 @@ public static class DefendCommand
                 models[precision] = (SqueezedModel.Open(m, settings), m, path, ModelFiles.Sha256(path));
             }
             int calibrationN = c.GetProperty("calibration_limit").GetInt32();
+            // "calibration_from": calibrate on the images from that index on (VWW has no training split here: the
+            // MLPerf samples past the attacked ones stand in)
+            int calibrationFrom = c.TryGetProperty("calibration_from", out JsonElement cf) ? cf.GetInt32() : 0;
             int testN = a.Limit is int cap ? Math.Min(cap, c.GetProperty("clean_limit").GetInt32()) : c.GetProperty("clean_limit").GetInt32();
             foreach ((string precision, (SqueezedModel model, QnnModel file, string path, string hash)) in models)
             {
-                string key = $"feature-squeezing|{settings}|{hash}|{c.GetProperty("calibration").GetString()}|{calibrationN}|{c.GetProperty("data").GetString()}|{testN}";
+                string key = $"feature-squeezing|{settings}|{hash}|{c.GetProperty("calibration").GetString()}{(calibrationFrom > 0 ? $"|from {calibrationFrom}" : "")}|{calibrationN}|{c.GetProperty("data").GetString()}|{testN}";
                 calibrations[precision] = defences.GetOrAdd(key, () =>
                 {
                     Console.Error.WriteLine($"defend: calibrating the {precision} detector on {calibrationN} clean training images (fpr {settings.Fpr})");
-                    ImageSet train = CommonOptions.LoadData(c.GetProperty("calibration").GetString()!, file, calibrationN);
+                    ImageSet train = CommonOptions.LoadData(c.GetProperty("calibration").GetString()!, file, calibrationFrom + calibrationN).Skip(calibrationFrom);
                     SqueezeVerdict[] cv = SqueezeEvaluation.Verdicts(model, train, calibrationN, Progress($"calibration {precision}", calibrationN), cancel);
                     double t = FeatureSqueezing.Threshold([.. cv.Select(v => v.Score)], settings.Fpr);
                     ImageSet test = CommonOptions.LoadData(c.GetProperty("data").GetString()!, file, testN);
