@@ -5,7 +5,8 @@ namespace QnnLab.Data;
 /// <list type="bullet">
 /// <item><c>cifar10:DIR</c> (test_batch.bin), <c>cifar10:DIR#data_batch_1.bin</c>, <c>cifar10:FILE.bin</c>,
 /// or <c>cifar10:cifar-10-binary.tar.gz[#batch]</c> (read from the official archive without extracting)</item>
-/// <item><c>mlperf:DIR</c>: MLPerf Tiny sample folder (raw .bin + y_labels.csv)</item>
+/// <item><c>mlperf:DIR</c>: MLPerf Tiny sample folder (raw .bin + y_labels.csv), in list order; <c>mlperf:DIR#interleave</c>
+/// takes the classes in turn (vww01 lists one class first)</item>
 /// <item><c>folder:DIR</c>: DIR/&lt;class&gt;/*.png|jpg|bmp</item>
 /// <item><c>npy:X.npy,Y.npy</c>: NumPy arrays (float X in [0,1] becomes pixel units by default)</item>
 /// <item><c>coffee:DIR</c> or <c>coffee:DIR#dataset-full.csv</c>: BRACOL coffee leaves</item>
@@ -22,7 +23,9 @@ public static class DataSpec
         ImageSet set = scheme switch
         {
             "cifar10" => LoadCifar(location, selector, options),
-            "mlperf" => NoSelector(scheme, selector, () => MlperfSamples.ReadFolder(location, options)),
+            "mlperf" => selector == "interleave"
+                ? MlperfSamples.ReadFolder(location, options, interleave: true)
+                : NoSelector(scheme, selector, () => MlperfSamples.ReadFolder(location, options)),
             "folder" => NoSelector(scheme, selector, () => ImageFolder.Read(location, options)),
             "npy" => NoSelector(scheme, selector, () => LoadNpy(location, options)),
             "coffee" => CoffeeLeaf.Read(location, options, selector ?? CoffeeLeaf.DefaultCsv),

@@ -5,13 +5,15 @@ namespace QnnLab.Data;
 /// <summary>
 /// An MLPerf Tiny (EEMBC runner) sample folder: raw uint8 HWC RGB <c>.bin</c> files and
 /// <c>y_labels.csv</c> with lines <c>file,num_classes,label</c>. Only listed files are read, in the
-/// order listed (ic01 and vww01 hold .bin files that the list leaves out).
+/// order listed (ic01 and vww01 hold .bin files that the list leaves out), or with <c>interleave</c> the classes taken
+/// in turn (the first image of each class in list order, then the second of each, ...): vww01 lists its 500 person
+/// images first, so its "first 100" in list order are all of one class.
 /// </summary>
 public static class MlperfSamples
 {
     public const string LabelFile = "y_labels.csv";
 
-    public static ImageSet ReadFolder(string dir, DataOptions? options = null)
+    public static ImageSet ReadFolder(string dir, DataOptions? options = null, bool interleave = false)
     {
         options ??= DataOptions.Default;
         if (!Directory.Exists(dir))
@@ -27,6 +29,10 @@ public static class MlperfSamples
         if (entries.Count == 0)
         {
             throw new InvalidDataException($"{csv}: lists no samples");
+        }
+        if (interleave)
+        {
+            entries = Interleave(entries);
         }
         if (options.Limit is int limit && limit < entries.Count)
         {
@@ -86,6 +92,24 @@ public static class MlperfSamples
             return new ImageShape((int)side, (int)side, 3);
         }
         throw new InvalidDataException($"{file}: {bytes} bytes is not a square RGB image (ic01 samples are 3072 bytes, vww01 27648); give the image shape");
+    }
+
+    /// <summary>The classes in turn, each in list order; a class that runs out is left out of later turns.</summary>
+    public static List<(string Name, int Classes, int Label)> Interleave(List<(string Name, int Classes, int Label)> entries)
+    {
+        var queues = entries.GroupBy(e => e.Label).OrderBy(g => g.Key).Select(g => new Queue<(string, int, int)>(g)).ToList();
+        var result = new List<(string Name, int Classes, int Label)>(entries.Count);
+        while (result.Count < entries.Count)
+        {
+            foreach (Queue<(string, int, int)> q in queues)
+            {
+                if (q.TryDequeue(out (string, int, int) e))
+                {
+                    result.Add(e);
+                }
+            }
+        }
+        return result;
     }
 
     private static List<(string Name, int Classes, int Label)> ReadLabels(string csv)

@@ -261,7 +261,8 @@ public static class DefendCommand
         b.Append(inv, $"### {c.GetProperty("title").GetString()}\n\n");
         b.Append(inv, $"Feature Squeezing {s} (paper Table 15 preset '{c.GetProperty("preset").GetString()}'); defence accuracy = the model on the input squeezed by both (bit depth, then median, ART's order); ");
         b.Append("detector = EvadeML's joint detector (max L1 between the outputs of the input and of each squeezed input; float: softmax probabilities, int8 / int16: raw quantized outputs, the board's unit), ");
-        b.Append(inv, $"threshold calibrated per precision on the first {cal.Values.First().N} images of {c.GetProperty("calibration").GetString()} for a {s.Fpr * 100:F0} % false-positive rate.");
+        int from = c.TryGetProperty("calibration_from", out JsonElement cf) ? cf.GetInt32() : 0;
+        b.Append(inv, $"threshold calibrated per precision on {(from > 0 ? $"images {from}..{from + cal.Values.First().N - 1}" : $"the first {cal.Values.First().N} images")} of {c.GetProperty("calibration").GetString()} for a {s.Fpr * 100:F0} % false-positive rate.");
         if (a.Limit is int lim)
         {
             b.Append(inv, $" Capped at {lim} images per row by --limit.");

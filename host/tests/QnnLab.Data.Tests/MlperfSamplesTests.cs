@@ -23,6 +23,37 @@ public sealed class MlperfSamplesTests
     }
 
     [TestMethod]
+    public void Vww01InterleavedTakesTheClassesInTurnSoAnyFirstNIsBalanced()
+    {
+        string dir = TestData.Require("mlperf-tiny/samples/vww01");
+        ImageSet listed = DataSpec.Load($"mlperf:{dir}");
+        Assert.IsTrue(listed.Labels[..500].All(l => l == 1), "the list gives the 500 person images first");
+        ImageSet mixed = DataSpec.Load($"mlperf:{dir}#interleave");
+        Assert.AreEqual(1000, mixed.Count);
+        for (int i = 0; i < 1000; i++)
+        {
+            Assert.AreEqual(i % 2, mixed.Labels[i], $"image {i}");
+        }
+        // the first no-person image of the list, then the first person image (000000343218.bin)
+        int firstNoPerson = Array.IndexOf(listed.Labels, 0);
+        CollectionAssert.AreEqual(listed.Pixels![(firstNoPerson * 27648)..((firstNoPerson + 1) * 27648)], mixed.Pixels![..27648]);
+        CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(dir, "000000343218.bin")), mixed.Pixels[27648..(2 * 27648)]);
+        // a limit applies after interleaving: 5 images, classes 0 1 0 1 0
+        ImageSet few = DataSpec.Load($"mlperf:{dir}#interleave", new DataOptions { Limit = 5 });
+        CollectionAssert.AreEqual(new[] { 0, 1, 0, 1, 0 }, few.Labels);
+        var e = Assert.ThrowsExactly<ArgumentException>(() => DataSpec.Load($"mlperf:{dir}#shuffled"));
+        StringAssert.Contains(e.Message, "#shuffled");
+    }
+
+    [TestMethod]
+    public void InterleaveTakesTheClassesInTurnAndKeepsTheRestOfALargerClassAtTheEnd()
+    {
+        List<(string Name, int Classes, int Label)> order = MlperfSamples.Interleave(
+            [("a", 3, 2), ("b", 3, 2), ("c", 3, 0), ("d", 3, 2), ("e", 3, 1), ("f", 3, 0)]);
+        CollectionAssert.AreEqual(new[] { "c", "e", "a", "f", "b", "d" }, order.Select(o => o.Name).ToArray());
+    }
+
+    [TestMethod]
     public void Vww01ReadsOnlyTheThousandListedFiles()
     {
         string dir = TestData.Require("mlperf-tiny/samples/vww01");
