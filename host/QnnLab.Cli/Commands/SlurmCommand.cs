@@ -83,7 +83,8 @@ public static class SlurmCommand
             .Append("# Written by `qnnlab experiment slurm`: one shard of the experiment per array task, each into its own store.\n")
             .Append("set -euo pipefail\n")
             .Append(CultureInfo.InvariantCulture, $"export OMP_NUM_THREADS=${{SLURM_CPUS_PER_TASK:-{s.Cpus}}}\n")
-            .Append(CultureInfo.InvariantCulture, $"exec {Quote(s.Qnnlab)} experiment --config {Quote(s.Config)} --shard \"$SLURM_ARRAY_TASK_ID/{s.Shards}\" ")
+            // the engine threads the allocation gives (all the node's cores would oversubscribe a shared node)
+            .Append(CultureInfo.InvariantCulture, $"exec {Quote(s.Qnnlab)} experiment --config {Quote(s.Config)} --shard \"$SLURM_ARRAY_TASK_ID/{s.Shards}\" --threads \"$OMP_NUM_THREADS\" ")
             .Append(CultureInfo.InvariantCulture, $"--store {Quote(Path.Combine(s.Out, "shard-"))}\"$SLURM_ARRAY_TASK_ID\".sqlite --out {Quote(Path.Combine(s.Out, "shard-"))}\"$SLURM_ARRAY_TASK_ID\"{extra}\n")
             .ToString();
         string stores = string.Join(',', Enumerable.Range(1, s.Shards).Select(k => s.Store(k.ToString(CultureInfo.InvariantCulture))));
