@@ -44,18 +44,10 @@ public sealed class GaussianNoise
     public void FillNormal(Span<double> destination)
     {
         double[] edge = X, ratio = Ratio;
-        // the generator's state in locals (registers) on the fast path; written back around the rare slow one
-        (ulong s0, ulong s1, ulong s2, ulong s3) = _state.Get();
+        Xoshiro256 r = _state; // a local copy the JIT keeps in registers on the fast path
         for (int k = 0; k < destination.Length; k++)
         {
-            ulong bits = ulong.RotateLeft(s1 * 5, 7) * 9; // xoshiro256**'s output and step, as Xoshiro256.Next
-            ulong t = s1 << 17;
-            s2 ^= s0;
-            s3 ^= s1;
-            s1 ^= s2;
-            s0 ^= s3;
-            s2 ^= t;
-            s3 = ulong.RotateLeft(s3, 45);
+            ulong bits = r.Next();
             int i = (int)(bits & (Layers - 1)); // the low 7 bits pick the layer, the top 52 the position in it
             double u = Signed(bits);
             if (Math.Abs(u) < ratio[i])
@@ -63,11 +55,11 @@ public sealed class GaussianNoise
                 destination[k] = u * edge[i]; // inside the rectangle under the next layer: no density to check
                 continue;
             }
-            _state.Set(s0, s1, s2, s3);
+            _state = r;
             destination[k] = Rejected(i, u);
-            (s0, s1, s2, s3) = _state.Get();
+            r = _state;
         }
-        _state.Set(s0, s1, s2, s3);
+        _state = r;
     }
 
     /// <summary>The draws outside a layer's inner rectangle (about 1 %): the wedge test, or the tail for the base layer.</summary>
@@ -96,10 +88,7 @@ public sealed class GaussianNoise
         }
     }
 
-    /// <summary>
-    /// A uniform in [-1, 1) from the top 52 bits, built as the double 1.m in [1, 2) whose mantissa they are: no
-    /// integer-to-double conversion, whose false register dependency made it the fast path's bottleneck.
-    /// </summary>
+    /// <summary>A uniform in [-1, 1) from the top 52 bits: the double 1.m in [1, 2) whose mantissa they are, rescaled.</summary>
     private static double Signed(ulong bits) => (2 * BitConverter.Int64BitsToDouble((long)((bits >> 12) | 0x3FF0000000000000UL))) - 3;
 
     /// <summary>Marsaglia's exact sampling of the normal tail beyond <see cref="TailStart"/>.</summary>
@@ -142,10 +131,6 @@ public sealed class GaussianNoise
             _s2 = SplitMix64(ref z);
             _s3 = SplitMix64(ref z);
         }
-
-        public readonly (ulong, ulong, ulong, ulong) Get() => (_s0, _s1, _s2, _s3);
-
-        public void Set(ulong s0, ulong s1, ulong s2, ulong s3) => (_s0, _s1, _s2, _s3) = (s0, s1, s2, s3);
 
         public double NextDouble() => (long)(Next() >> 11) * (1.0 / (1UL << 53));
 
