@@ -80,6 +80,12 @@ public sealed class BoardSession : IAsyncDisposable
     public long BytesRead => _stream.BytesRead;
     public bool ProcessExited => _process is { HasExited: true };
 
+    /// <summary>
+    /// Whether the board's process (sim or QEMU) has exited or exits within <paramref name="timeout"/>; false at once
+    /// for a serial board. A dying process's pty can fail a read a moment before the runtime reports the exit.
+    /// </summary>
+    public bool ExitsWithin(TimeSpan timeout) => _process is Process p && (p.HasExited || p.WaitForExit(timeout));
+
     public static async Task<BoardSession> OpenAsync(BoardTarget target, BoardLaunchOptions? options = null, CancellationToken ct = default)
     {
         options ??= new BoardLaunchOptions();

@@ -179,7 +179,7 @@ public sealed class BoardOracle : AttackTarget
                 results.Add(r);
             }
         }
-        catch (Exception e) when (_session.ProcessExited)
+        catch (Exception e) when (_session.ExitsWithin(TimeSpan.FromSeconds(1)))
         {
             // the link's own error ("the port is closed") hides why: the board is gone
             throw new IOException($"{Link}: the board's process exited", e);

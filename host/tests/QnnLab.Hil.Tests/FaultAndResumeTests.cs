@@ -100,7 +100,7 @@ public sealed class FaultAndResumeTests
                 {
                     error = e;
                 }
-                Assert.IsTrue(b.ProcessExited, "the sim board exited");
+                Assert.IsTrue(b.ExitsWithin(TimeSpan.FromSeconds(5)), "the sim board exited");
             }
             runId = store.ListRuns()[0].Id;
         }
